@@ -1,0 +1,42 @@
+"""boto3 clients, created on first use and reused for the life of the process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from optin.ports import DependencyUnavailable
+
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=3,
+    read_timeout=8,
+)
+
+
+@cache
+def client(service: str) -> Any:
+    """A shared client for ``service`` (region and credentials from the environment)."""
+    return boto3.client(service, config=_CONFIG)
+
+
+ClientFactory = Callable[[str], Any]
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def unavailable_on_failure(what: str) -> Iterator[None]:
+    """Turn an AWS failure that our caller cannot fix into DependencyUnavailable."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise DependencyUnavailable(f"{what}: {type(exc).__name__}") from exc

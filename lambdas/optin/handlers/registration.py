@@ -1,0 +1,64 @@
+"""POST /register: start a double opt-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from optin.http import client_details, json_response, resolver
+from optin.models import RegistrationBody
+from optin.observability import count, logger, metrics, tracer
+from optin.registration import CannotReceiveSms, InvalidPhoneNumber, RegistrationRequest
+from optin.settings import load_settings
+from optin.wiring import dependencies
+
+ACCEPTED = (
+    "Thanks! If this number can receive our texts, a message is on its way: reply YES to it to confirm."
+)
+app = resolver(load_settings())
+
+
+@app.post("/register")
+@tracer.capture_method
+def register() -> Response:
+    deps = dependencies()
+    body = RegistrationBody.parse(app.current_event.decoded_body, deps.settings)
+    ip, user_agent, page = client_details(app)
+    deps.registration.register(
+        RegistrationRequest(
+            phone=body.destinationNumber,
+            first_name=body.firstName,
+            last_name=body.lastName,
+            source=body.source or page or "api",
+            country=body.country,
+            client_ip=ip,
+            user_agent=user_agent,
+        )
+    )
+    # The same answer whether the number was new, pending or already confirmed.
+    return json_response(202, {"message": ACCEPTED})
+
+
+@app.exception_handler(InvalidPhoneNumber)
+def _invalid_number(exc: InvalidPhoneNumber) -> Response:
+    count("RequestRejected", reason=str(exc.verdict.rejection))
+    return json_response(
+        400, {"message": "Some fields are not valid.", "errors": {"destinationNumber": exc.verdict.message}}
+    )
+
+
+@app.exception_handler(CannotReceiveSms)
+def _cannot_receive(exc: CannotReceiveSms) -> Response:
+    return json_response(
+        422, {"message": exc.message, "reason": exc.reason, "errors": {"destinationNumber": exc.message}}
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,237 @@
+"""One typed settings object, read from the environment once per process.
+
+Every function reads its configuration through :func:`load_settings`; nothing else in the
+package looks at ``os.environ``. The CDK stack sets these variables from ``cdk.json`` context.
+A bad value fails loudly at the first invocation with the variable's name in the message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+DEFAULT_CONFIRM_KEYWORDS = ("YES", "Y", "CONFIRM")
+DEFAULT_OPT_OUT_KEYWORDS = (
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "END",
+    "QUIT",
+    "CANCEL",
+    "REVOKE",
+    "OPTOUT",
+    "OPT-OUT",
+    "OPT OUT",
+)
+DEFAULT_OPT_IN_KEYWORDS = ("START", "UNSTOP")
+DEFAULT_HELP_KEYWORDS = ("HELP", "INFO")
+
+DEFAULT_CONFIRMATION_TEMPLATE = (
+    "{brand}: Thanks for signing up for {brand} text alerts. {frequency}. "
+    "Msg & data rates may apply. Reply YES to confirm, HELP for help, STOP to cancel."
+)
+DEFAULT_WELCOME_TEMPLATE = (
+    "{brand}: You're subscribed. {frequency}. Msg & data rates may apply. "
+    "Reply HELP for help, STOP to cancel."
+)
+DEFAULT_HELP_TEMPLATE = (
+    "{brand}: Help at {help_url}. {frequency}. Msg & data rates may apply. Reply STOP to cancel."
+)
+DEFAULT_OPT_OUT_TEMPLATE = (
+    "{brand}: You're unsubscribed and will receive no more messages. Reply START to rejoin."
+)
+DEFAULT_ALREADY_CONFIRMED_TEMPLATE = (
+    "{brand}: You're already subscribed. Reply HELP for help, STOP to cancel."
+)
+DEFAULT_SIGNUP_TEMPLATE = "{brand}: We have no pending sign-up for this number. Sign up at {signup_url}"
+
+
+class SettingsError(ValueError):
+    """A configuration variable is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of every function. Field docs name the environment variable."""
+
+    # Data (table names)
+    contacts_table: str = "Contacts"  # CONTACTS_TABLE
+    lookup_cache_table: str = "PhoneLookups"  # LOOKUP_CACHE_TABLE
+    idempotency_table: str = "Idempotency"  # IDEMPOTENCY_TABLE
+
+    # Messaging
+    origination_identity: str = ""  # ORIGINATION_IDENTITY: phone number id, ARN or E.164
+    own_numbers: tuple[str, ...] = ()  # OWN_NUMBERS: comma-separated E.164 numbers that are ours
+    configuration_set: str | None = None  # CONFIGURATION_SET
+    pinpoint_project_id: str | None = None  # PINPOINT_PROJECT_ID: mirror endpoints when set
+    self_managed_opt_outs: bool = True  # SELF_MANAGED_OPT_OUTS: we (not AWS) answer STOP and HELP
+
+    # Brand and texts
+    brand: str = "ExampleCorp"  # BRAND_NAME
+    message_frequency: str = "Up to 4 msgs/month"  # MESSAGE_FREQUENCY
+    help_url: str = "example.com/help"  # HELP_URL
+    signup_url: str | None = None  # SIGNUP_URL: when set, unknown numbers texting YES get a link
+    consent_text_version: str = "v1"  # CONSENT_TEXT_VERSION
+    confirmation_template: str = DEFAULT_CONFIRMATION_TEMPLATE  # CONFIRMATION_TEMPLATE
+    welcome_template: str = DEFAULT_WELCOME_TEMPLATE  # WELCOME_TEMPLATE
+    help_template: str = DEFAULT_HELP_TEMPLATE  # HELP_TEMPLATE
+    opt_out_template: str = DEFAULT_OPT_OUT_TEMPLATE  # OPT_OUT_TEMPLATE
+    already_confirmed_template: str = DEFAULT_ALREADY_CONFIRMED_TEMPLATE  # ALREADY_CONFIRMED_TEMPLATE
+    signup_template: str = DEFAULT_SIGNUP_TEMPLATE  # SIGNUP_TEMPLATE
+
+    # API
+    allowed_origins: tuple[str, ...] = ()  # ALLOWED_ORIGINS: comma-separated origins for CORS
+
+    # Phone numbers
+    default_country: str = "US"  # DEFAULT_COUNTRY
+    allowed_countries: tuple[str, ...] = ("US", "CA")  # ALLOWED_COUNTRIES
+    allow_prepaid: bool = False  # ALLOW_PREPAID
+
+    # Timing
+    confirm_window_days: int = 30  # CONFIRM_WINDOW_DAYS
+    resend_cooldown_seconds: int = 600  # RESEND_COOLDOWN_SECONDS
+    max_confirmations_per_day: int = 3  # MAX_CONFIRMATIONS_PER_DAY
+    lookup_cache_days: int = 30  # LOOKUP_CACHE_DAYS
+    send_lease_seconds: int = 60  # SEND_LEASE_SECONDS: how long an in-flight send blocks a second one
+
+    # Keywords
+    confirm_keywords: tuple[str, ...] = DEFAULT_CONFIRM_KEYWORDS  # CONFIRM_KEYWORDS
+    opt_out_keywords: tuple[str, ...] = DEFAULT_OPT_OUT_KEYWORDS  # OPT_OUT_KEYWORDS
+    opt_in_keywords: tuple[str, ...] = DEFAULT_OPT_IN_KEYWORDS  # OPT_IN_KEYWORDS
+    help_keywords: tuple[str, ...] = DEFAULT_HELP_KEYWORDS  # HELP_KEYWORDS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from environment variables; unset variables keep their defaults."""
+        env = os.environ if env is None else env
+        d = cls()
+        return cls(
+            contacts_table=_text(env, "CONTACTS_TABLE", d.contacts_table),
+            lookup_cache_table=_text(env, "LOOKUP_CACHE_TABLE", d.lookup_cache_table),
+            idempotency_table=_text(env, "IDEMPOTENCY_TABLE", d.idempotency_table),
+            origination_identity=_text(env, "ORIGINATION_IDENTITY", d.origination_identity),
+            own_numbers=_numbers(env, "OWN_NUMBERS"),
+            configuration_set=_optional(env, "CONFIGURATION_SET"),
+            pinpoint_project_id=_optional(env, "PINPOINT_PROJECT_ID"),
+            self_managed_opt_outs=_bool(env, "SELF_MANAGED_OPT_OUTS", d.self_managed_opt_outs),
+            brand=_text(env, "BRAND_NAME", d.brand),
+            message_frequency=_text(env, "MESSAGE_FREQUENCY", d.message_frequency),
+            help_url=_text(env, "HELP_URL", d.help_url),
+            signup_url=_optional(env, "SIGNUP_URL"),
+            consent_text_version=_text(env, "CONSENT_TEXT_VERSION", d.consent_text_version),
+            confirmation_template=_text(env, "CONFIRMATION_TEMPLATE", d.confirmation_template),
+            welcome_template=_text(env, "WELCOME_TEMPLATE", d.welcome_template),
+            help_template=_text(env, "HELP_TEMPLATE", d.help_template),
+            opt_out_template=_text(env, "OPT_OUT_TEMPLATE", d.opt_out_template),
+            already_confirmed_template=_text(env, "ALREADY_CONFIRMED_TEMPLATE", d.already_confirmed_template),
+            signup_template=_text(env, "SIGNUP_TEMPLATE", d.signup_template),
+            allowed_origins=tuple(_split(env.get("ALLOWED_ORIGINS") or "")),
+            default_country=_country(env, "DEFAULT_COUNTRY", d.default_country),
+            allowed_countries=_countries(env, "ALLOWED_COUNTRIES", d.allowed_countries),
+            allow_prepaid=_bool(env, "ALLOW_PREPAID", d.allow_prepaid),
+            confirm_window_days=_int(env, "CONFIRM_WINDOW_DAYS", d.confirm_window_days),
+            resend_cooldown_seconds=_int(env, "RESEND_COOLDOWN_SECONDS", d.resend_cooldown_seconds),
+            max_confirmations_per_day=_int(env, "MAX_CONFIRMATIONS_PER_DAY", d.max_confirmations_per_day),
+            lookup_cache_days=_int(env, "LOOKUP_CACHE_DAYS", d.lookup_cache_days),
+            send_lease_seconds=_int(env, "SEND_LEASE_SECONDS", d.send_lease_seconds),
+            confirm_keywords=_keywords(env, "CONFIRM_KEYWORDS", d.confirm_keywords),
+            opt_out_keywords=_keywords(env, "OPT_OUT_KEYWORDS", d.opt_out_keywords),
+            opt_in_keywords=_keywords(env, "OPT_IN_KEYWORDS", d.opt_in_keywords),
+            help_keywords=_keywords(env, "HELP_KEYWORDS", d.help_keywords),
+        )
+
+    @property
+    def our_numbers(self) -> frozenset[str]:
+        """Numbers inbound messages may be addressed to: OWN_NUMBERS plus an E.164 origination identity."""
+        numbers = set(self.own_numbers)
+        if self.origination_identity.startswith("+"):
+            numbers.add(self.origination_identity)
+        return frozenset(numbers)
+
+    def text_fields(self) -> dict[str, str]:
+        """Values the message templates may use."""
+        return {
+            "brand": self.brand,
+            "frequency": self.message_frequency,
+            "help_url": self.help_url,
+            "signup_url": self.signup_url or "",
+        }
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings.from_env()
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = (env.get(name) or "").strip()
+    return value or None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = (env.get(name) or "").strip().lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
+    if number < 0:
+        raise SettingsError(f"{name} must not be negative, got {number}")
+    return number
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _country(env: Mapping[str, str], name: str, default: str) -> str:
+    value = _text(env, name, default).upper()
+    if len(value) != 2 or not value.isalpha():
+        raise SettingsError(f"{name} must be an ISO 3166 alpha-2 code such as US, got {value!r}")
+    return value
+
+
+def _countries(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    codes = tuple(part.upper() for part in _split(raw))
+    bad = [c for c in codes if len(c) != 2 or not c.isalpha()]
+    if bad:
+        raise SettingsError(f"{name} must list ISO 3166 alpha-2 codes, got {', '.join(bad)}")
+    return codes
+
+
+def _numbers(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    numbers = tuple(_split(env.get(name) or ""))
+    bad = [n for n in numbers if not (n.startswith("+") and n[1:].isdigit() and 8 <= len(n) <= 16)]
+    if bad:
+        raise SettingsError(f"{name} must list E.164 numbers such as +12065550100, got {bad}")
+    return numbers
+
+
+def _keywords(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    return tuple(" ".join(part.upper().split()) for part in _split(raw))

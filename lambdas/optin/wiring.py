@@ -1,0 +1,117 @@
+"""Builds the services from settings. The only place that chooses adapters; tests and the local
+sandbox install their own :class:`Dependencies` with substitutes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from optin.adapters import aws
+from optin.clock import utcnow
+from optin.inbound import InboundService
+from optin.lookup import PhoneLookupService
+from optin.ports import CarrierLookup, ContactStore, EndpointMirror, InboundMarkers, LookupCache, SmsSender
+from optin.registration import RegistrationService
+from optin.settings import Settings, load_settings
+
+
+class Dependencies:
+    """Lazily built adapters and services; every argument may be replaced."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clients: Callable[[str], Any] = aws.client,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        sms: SmsSender | None = None,
+        carrier: CarrierLookup | None = None,
+        mirror: EndpointMirror | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clients = clients
+        self.clock = clock
+        self._sms = sms
+        self._carrier = carrier
+        self._mirror = mirror
+
+    @cached_property
+    def contacts(self) -> ContactStore:
+        from optin.adapters.contact_store import DynamoContactStore
+
+        s = self.settings
+        return DynamoContactStore(self.clients("dynamodb"), s.contacts_table, s.idempotency_table)
+
+    @cached_property
+    def markers(self) -> InboundMarkers:
+        from optin.adapters.contact_store import DynamoInboundMarkers
+
+        return DynamoInboundMarkers(self.clients("dynamodb"), self.settings.idempotency_table)
+
+    @cached_property
+    def lookup_cache(self) -> LookupCache:
+        from optin.adapters.lookup_cache import DynamoLookupCache
+
+        return DynamoLookupCache(self.clients("dynamodb"), self.settings.lookup_cache_table)
+
+    @cached_property
+    def carrier(self) -> CarrierLookup:
+        if self._carrier is not None:
+            return self._carrier
+        from optin.adapters.carrier_lookup import PhoneValidateLookup
+
+        return PhoneValidateLookup(self.clients("pinpoint"))
+
+    @cached_property
+    def sms(self) -> SmsSender:
+        if self._sms is not None:
+            return self._sms
+        from optin.adapters.sms import EndUserMessagingSender
+
+        s = self.settings
+        return EndUserMessagingSender(
+            self.clients("pinpoint-sms-voice-v2"), s.origination_identity, s.configuration_set
+        )
+
+    @cached_property
+    def mirror(self) -> EndpointMirror | None:
+        if self._mirror is not None:
+            return self._mirror
+        if not self.settings.pinpoint_project_id:
+            return None
+        from optin.adapters.endpoint_mirror import PinpointEndpointMirror
+
+        return PinpointEndpointMirror(self.clients("pinpoint"), self.settings.pinpoint_project_id)
+
+    @cached_property
+    def lookup(self) -> PhoneLookupService:
+        return PhoneLookupService(self.settings, self.lookup_cache, self.carrier, self.clock)
+
+    @cached_property
+    def registration(self) -> RegistrationService:
+        return RegistrationService(
+            self.settings, self.lookup, self.contacts, self.sms, self.mirror, self.clock
+        )
+
+    @cached_property
+    def inbound(self) -> InboundService:
+        return InboundService(self.settings, self.contacts, self.markers, self.sms, self.mirror, self.clock)
+
+
+_installed: Dependencies | None = None
+
+
+def dependencies() -> Dependencies:
+    """The process-wide dependencies (built from the environment on first use)."""
+    global _installed
+    if _installed is None:
+        _installed = Dependencies(load_settings())
+    return _installed
+
+
+def install(deps: Dependencies | None) -> None:
+    """Use ``deps`` from now on (None: rebuild from the environment on next use)."""
+    global _installed
+    _installed = deps

@@ -1,0 +1,1 @@
+"""The local sandbox: the same handlers, with DynamoDB emulated in-process and no AWS account."""
