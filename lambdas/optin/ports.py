@@ -44,7 +44,7 @@ class SendRefused(Exception):
 @dataclass(frozen=True)
 class SentMessage:
     message_id: str
-    sent_at: datetime
+    sent_at: datetime | None = None  # when the sender knows better than the service's clock
 
 
 @dataclass(frozen=True)

@@ -142,11 +142,12 @@ class RegistrationService:
             exc.retry_after_seconds = 30
             raise
         count("ConfirmationSent")
+        sent_at = sent.sent_at or self._clock()
 
         def record(current: Contact | None) -> tuple[Change | None, None]:
             if current is None:
                 return None, None
-            updated, event = on_confirmation_sent(current, token, sent.message_id, sent.sent_at)
+            updated, event = on_confirmation_sent(current, token, sent.message_id, sent_at)
             return Change(updated, (event,)), None
 
         try:

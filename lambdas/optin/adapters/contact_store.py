@@ -1,7 +1,7 @@
 """Contacts, their audit trail and inbound-message markers in DynamoDB.
 
-Contacts table: pk = E.164 number; sk = "PROFILE" for the contact, "EVENT#<iso time>#<id>" for each
-audit event. Idempotency table: id = "inbound#<inboundMessageId>" or "cooldown#<key>".
+Contacts table: pk = E.164 number; sk = "PROFILE" for the contact, "EVENT#<contact version>#<n>#<id>"
+for each audit event. Idempotency table: id = "inbound#<inboundMessageId>" or "cooldown#<key>".
 Every change is a conditional write; a profile change, its events and an inbound marker are
 written in one transaction, so a crash never leaves one without the others.
 """
@@ -62,10 +62,11 @@ def contact_from_item(item: dict[str, Any]) -> Contact:
     return Contact(**values)
 
 
-def event_to_item(phone: str, event: AuditEvent) -> dict[str, Any]:
+def event_to_item(phone: str, event: AuditEvent, version: int, index: int) -> dict[str, Any]:
+    """Events sort in the order they were written: by the contact version that wrote them."""
     return {
         "pk": phone,
-        "sk": f"{EVENT_PREFIX}{iso(event.at)}#{event.id}",
+        "sk": f"{EVENT_PREFIX}{version:010d}#{index:02d}#{event.id}",
         "type": event.type,
         "at": iso(event.at),
         "detail": dict(event.detail),
@@ -129,12 +130,12 @@ class DynamoContactStore:
                 put["ExpressionAttributeNames"] = {"#v": "version"}
                 put["ExpressionAttributeValues"] = _dump({":expected": expected_version})
             writes.append({"Put": put})
-            for event in events:
+            for index, event in enumerate(events):
                 writes.append(
                     {
                         "Put": {
                             "TableName": self._contacts,
-                            "Item": _dump(event_to_item(contact.phone, event)),
+                            "Item": _dump(event_to_item(contact.phone, event, saved.version, index)),
                             "ConditionExpression": "attribute_not_exists(sk)",
                         }
                     }

@@ -7,7 +7,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from optin.adapters.aws import error_code, unavailable_on_failure
-from optin.clock import utcnow
 from optin.ports import RecipientOptedOut, SendRefused, SentMessage
 
 _REFUSALS = {
@@ -44,4 +43,4 @@ class EndUserMessagingSender:
                 if error_code(exc) in {"ConflictException", "ValidationException"} and reason in _REFUSALS:
                     raise SendRefused(reason) from exc
                 raise
-        return SentMessage(message_id=response["MessageId"], sent_at=utcnow())
+        return SentMessage(message_id=response["MessageId"])

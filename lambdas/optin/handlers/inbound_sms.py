@@ -13,7 +13,8 @@ from optin.events import inbound_message
 from optin.observability import logger, metrics, tracer
 from optin.wiring import dependencies
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Failed records are reported, never raised: SQS redelivers exactly those, even when all fail.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method

@@ -1,0 +1,205 @@
+"""The consent state machine, without any I/O."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from optin.consent import (
+    CarrierFacts,
+    InboundMessage,
+    Policy,
+    Reply,
+    Status,
+    Submission,
+    on_confirmation_sent,
+    on_inbound,
+    on_registration,
+    on_send_failed,
+    send_blocked_by,
+)
+from optin.inbound import matcher_for
+from optin.settings import Settings
+
+T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+PHONE = "+12065550142"
+POLICY = Policy()
+MATCH = matcher_for(Settings()).match
+
+
+def submission(at=T0, source="form"):
+    return Submission("Carlos", "Salazar", source, at, "v1", "203.0.113.7", "ua/1", "US")
+
+
+def register(contact=None, at=T0):
+    return on_registration(contact, PHONE, submission(at), CarrierFacts("MOBILE"), at, POLICY)
+
+
+def sent(decision, at, message_id="m-1"):
+    contact, _ = on_confirmation_sent(decision.contact, decision.lease_token, message_id, at)
+    return contact
+
+
+def text(body, at, message_id="in-1"):
+    return InboundMessage(PHONE, "+12065550100", body, message_id, at)
+
+
+def inbound(contact, body, at, message_id="in-1"):
+    return on_inbound(contact, text(body, at, message_id), MATCH(body))
+
+
+def pending_contact(at=T0):
+    first = register(at=at)
+    return sent(first, at)
+
+
+def test_first_registration_is_pending_and_opted_out_with_evidence():
+    decision = register()
+    contact = decision.contact
+    assert contact.status == Status.PENDING
+    assert decision.send_confirmation and decision.lease_token
+    assert (contact.first_name, contact.source, contact.client_ip, contact.user_agent) == (
+        "Carlos",
+        "form",
+        "203.0.113.7",
+        "ua/1",
+    )
+    assert contact.consent_text_version == "v1"
+    assert contact.pending_expires_at == T0 + timedelta(days=30)
+    assert [e.type for e in decision.events] == ["SUBMITTED"]
+
+
+def test_confirmation_sent_is_recorded_and_releases_the_lease():
+    contact = pending_contact()
+    assert contact.confirmation_message_id == "m-1" and contact.confirmation_sent_at == T0
+    assert contact.send_lease_token is None and contact.send_window_count == 1
+
+
+def test_repeat_inside_the_cooldown_sends_nothing():
+    contact = pending_contact()
+    again = register(contact, T0 + timedelta(minutes=9))
+    assert not again.send_confirmation and again.outcome == "pending:cooldown"
+    assert again.contact.status == Status.PENDING
+
+
+def test_at_most_three_confirmations_a_day():
+    contact = pending_contact()
+    sends = 1
+    at = T0
+    for _ in range(6):
+        at += timedelta(minutes=11)
+        decision = register(contact, at)
+        if decision.send_confirmation:
+            contact = sent(decision, at, f"m-{sends}")
+            sends += 1
+        else:
+            contact = decision.contact
+            assert decision.outcome.endswith("daily_limit")
+    assert sends == 3
+    next_day = register(contact, T0 + timedelta(days=1, minutes=1))
+    assert next_day.send_confirmation
+
+
+def test_a_send_in_flight_blocks_a_second_one_until_its_lease_ends():
+    first = register()
+    second = register(first.contact, T0 + timedelta(seconds=5))
+    assert not second.send_confirmation and second.outcome.endswith("in_flight")
+    later = register(first.contact, T0 + POLICY.send_lease + timedelta(seconds=1))
+    assert later.send_confirmation
+
+
+def test_a_failed_send_releases_the_lease_so_a_retry_can_send():
+    first = register()
+    released = on_send_failed(first.contact, first.lease_token)
+    assert released is not None and released.send_lease_until is None
+    assert send_blocked_by(released, T0 + timedelta(seconds=1), POLICY) is None
+    assert on_send_failed(first.contact, "someone-else") is None
+
+
+def test_yes_confirms_a_pending_contact_with_the_evidence_of_the_reply():
+    contact = pending_contact()
+    at = T0 + timedelta(hours=2)
+    decision = inbound(contact, "Yes!", at, "in-42")
+    assert decision.contact.status == Status.CONFIRMED
+    assert decision.contact.confirmed_at == at
+    assert decision.contact.confirmed_message_id == "in-42"
+    assert decision.contact.confirmed_body == "Yes!"
+    assert decision.reply == Reply.WELCOME
+    assert [e.type for e in decision.events] == ["INBOUND", "CONFIRMED"]
+
+
+def test_yes_after_the_confirm_window_creates_nothing():
+    contact = pending_contact()
+    decision = inbound(contact, "YES", T0 + timedelta(days=30, seconds=1))
+    assert decision.contact.status == Status.PENDING
+    assert decision.reply == Reply.SIGNUP and decision.outcome == "unknown"
+
+
+def test_yes_from_a_stranger_creates_nothing():
+    decision = inbound(None, "YES", T0)
+    assert decision.contact is None and decision.events == ()
+    assert decision.reply == Reply.SIGNUP
+
+
+def test_a_word_that_contains_yes_does_not_confirm():
+    contact = pending_contact()
+    decision = inbound(contact, "yesterday", T0 + timedelta(minutes=1))
+    assert decision.contact.status == Status.PENDING and decision.reply is None
+
+
+def test_stop_opts_out_from_any_state_with_one_reply():
+    for contact in (pending_contact(), inbound(pending_contact(), "YES", T0).contact):
+        decision = inbound(contact, "Stop please", T0 + timedelta(hours=1), "in-stop")
+        assert decision.contact.status == Status.OPTED_OUT
+        assert decision.contact.opted_out_keyword == "STOP"
+        assert decision.contact.opted_out_message_id == "in-stop"
+        assert decision.reply == Reply.OPT_OUT
+
+
+def test_a_second_stop_gets_no_second_confirmation():
+    opted_out = inbound(pending_contact(), "STOP", T0).contact
+    again = inbound(opted_out, "STOP", T0 + timedelta(minutes=1), "in-2")
+    assert again.reply is None and again.contact.status == Status.OPTED_OUT
+
+
+def test_yes_after_stop_does_not_resubscribe_but_start_does():
+    opted_out = inbound(pending_contact(), "STOP", T0).contact
+    assert inbound(opted_out, "YES", T0 + timedelta(minutes=1)).contact.status == Status.OPTED_OUT
+    back = inbound(opted_out, "START", T0 + timedelta(minutes=2), "in-start")
+    assert back.contact.status == Status.CONFIRMED and back.reply == Reply.WELCOME
+    assert back.outcome == "opted_in" and back.contact.opted_out_at is None
+
+
+def test_re_registration_after_stop_starts_a_new_pending_episode():
+    confirmed = inbound(pending_contact(), "YES", T0).contact
+    opted_out = inbound(confirmed, "STOP", T0 + timedelta(days=1)).contact
+    again = register(opted_out, T0 + timedelta(days=2))
+    assert again.contact.status == Status.PENDING and again.outcome == "renewed"
+    assert again.contact.confirmed_at is None and again.contact.opted_out_at is None
+    assert again.send_confirmation
+
+
+def test_re_registration_after_expiry_renews_the_window():
+    contact = pending_contact()
+    later = T0 + timedelta(days=31)
+    again = register(contact, later)
+    assert again.outcome == "renewed" and again.contact.pending_expires_at == later + timedelta(days=30)
+
+
+def test_a_confirmed_contact_is_never_sent_another_confirmation():
+    confirmed = inbound(pending_contact(), "YES", T0).contact
+    decision = register(confirmed, T0 + timedelta(days=3))
+    assert not decision.send_confirmation and decision.contact.status == Status.CONFIRMED
+    assert decision.outcome == "confirmed"
+
+
+@pytest.mark.parametrize("body", ["HELP", "info"])
+def test_help_is_answered_in_every_state(body):
+    for contact in (None, pending_contact(), replace(pending_contact(), status=Status.OPTED_OUT)):
+        assert inbound(contact, body, T0).reply == Reply.HELP
+
+
+def test_yes_when_already_confirmed_says_so():
+    confirmed = inbound(pending_contact(), "YES", T0).contact
+    decision = inbound(confirmed, "yes", T0 + timedelta(minutes=5), "in-2")
+    assert decision.reply == Reply.ALREADY_CONFIRMED and decision.contact.confirmed_message_id == "in-1"
