@@ -205,3 +205,22 @@ def test_source_defaults_to_the_referring_page(aws, deps):
 def test_unknown_route_is_404(aws):
     response = registration.handler(api_event("/nope", BODY), LambdaContext())
     assert response["statusCode"] == 404
+
+
+def test_the_mirrored_endpoint_has_the_tutorials_shape(aws, settings, clock):
+    from dataclasses import replace
+
+    from optin.adapters.endpoint_mirror import endpoint_request
+
+    deps = Dependencies(replace(settings, pinpoint_project_id="proj123"), clients=aws.client, clock=clock)
+    install(deps)
+    aws.expect_lookup(PHONE, City="Seattle", ZipCode="98101", Timezone="America/Los_Angeles")
+    aws.expect_endpoint_update("12065550142", "ALL")
+    aws.expect_sms(PHONE)
+    post(BODY)
+    request = endpoint_request(deps.contacts.get(PHONE))
+    assert request["ChannelType"] == "SMS" and request["Address"] == PHONE and request["OptOut"] == "ALL"
+    assert request["Location"] == {"Country": "US", "City": "Seattle", "PostalCode": "98101"}
+    assert request["Demographic"] == {"Timezone": "America/Los_Angeles"}
+    assert request["Attributes"] == {"Source": ["Registration form test"]}
+    assert request["User"] == {"UserAttributes": {"FirstName": ["Carlos"], "LastName": ["Salazar"]}}

@@ -86,6 +86,8 @@ class Contact:
     phone_type: str | None = None
     carrier: str | None = None
     timezone: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
     # confirmation SMS
     confirmation_message_id: str | None = None
     confirmation_sent_at: datetime | None = None
@@ -135,6 +137,8 @@ class CarrierFacts:
     phone_type: str | None = None
     carrier: str | None = None
     timezone: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
 
 
 def on_registration(
@@ -166,6 +170,8 @@ def on_registration(
         "phone_type": facts.phone_type,
         "carrier": facts.carrier,
         "timezone": facts.timezone,
+        "city": facts.city,
+        "postal_code": facts.postal_code,
         "pending_expires_at": now + policy.confirm_window,
     }
     if contact is None:

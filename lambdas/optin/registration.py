@@ -109,7 +109,8 @@ class RegistrationService:
             user_agent=request.user_agent,
             country=verdict.country,
         )
-        facts = CarrierFacts(verdict.info.phone_type, verdict.info.carrier, verdict.info.timezone)
+        info = verdict.info
+        facts = CarrierFacts(info.phone_type, info.carrier, info.timezone, info.city, info.zip_code)
 
         def decide(current: Contact | None) -> tuple[Change, RegistrationDecision]:
             decision = on_registration(current, phone, submission, facts, now, self._policy)

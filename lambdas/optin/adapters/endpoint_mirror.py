@@ -13,13 +13,17 @@ from optin.clock import iso
 from optin.consent import Contact, Status
 
 
+def _present(**values: str | None) -> dict[str, str]:
+    return {key: value for key, value in values.items() if value}
+
+
 def endpoint_request(contact: Contact) -> dict[str, Any]:
     request: dict[str, Any] = {
         "ChannelType": "SMS",
         "Address": contact.phone,
         "OptOut": "NONE" if contact.status == Status.CONFIRMED else "ALL",
-        "Location": {k: v for k, v in {"Country": contact.country}.items() if v},
-        "Demographic": {k: v for k, v in {"Timezone": contact.timezone}.items() if v},
+        "Location": _present(Country=contact.country, City=contact.city, PostalCode=contact.postal_code),
+        "Demographic": _present(Timezone=contact.timezone),
         "Attributes": {"Source": [contact.source]},
         "User": {"UserAttributes": {"FirstName": [contact.first_name], "LastName": [contact.last_name]}},
     }
