@@ -179,6 +179,15 @@ def test_re_registration_after_stop_starts_a_new_pending_episode():
     assert again.send_confirmation
 
 
+def test_sending_limits_outlive_a_stop_and_a_new_registration():
+    contact = pending_contact()
+    opted_out = inbound(contact, "STOP", T0 + timedelta(minutes=1)).contact
+    again = register(opted_out, T0 + timedelta(minutes=2))
+    assert again.contact.status == Status.PENDING and not again.send_confirmation
+    assert again.outcome == "renewed:cooldown"
+    assert again.contact.confirmation_message_id is None  # evidence belongs to the new episode
+
+
 def test_re_registration_after_expiry_renews_the_window():
     contact = pending_contact()
     later = T0 + timedelta(days=31)

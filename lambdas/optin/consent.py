@@ -88,9 +88,11 @@ class Contact:
     timezone: str | None = None
     city: str | None = None
     postal_code: str | None = None
-    # confirmation SMS
+    # confirmation SMS of the current episode (evidence)
     confirmation_message_id: str | None = None
     confirmation_sent_at: datetime | None = None
+    # sending limits, which outlive episodes
+    last_sent_at: datetime | None = None
     send_window_start: datetime | None = None
     send_window_count: int = 0
     send_lease_token: str | None = None
@@ -212,10 +214,7 @@ def send_blocked_by(contact: Contact, now: datetime, policy: Policy) -> str | No
     """Why a confirmation SMS may not go out now (None: it may)."""
     if contact.send_lease_until is not None and contact.send_lease_until > now:
         return "in_flight"
-    if (
-        contact.confirmation_sent_at is not None
-        and now - contact.confirmation_sent_at < policy.resend_cooldown
-    ):
+    if contact.last_sent_at is not None and now - contact.last_sent_at < policy.resend_cooldown:
         return "cooldown"
     if (
         contact.send_window_start is not None
@@ -239,6 +238,7 @@ def on_confirmation_sent(
         contact,
         confirmation_message_id=message_id,
         confirmation_sent_at=sent_at,
+        last_sent_at=sent_at,
         send_window_start=window_start,
         send_window_count=count,
         send_lease_token=None if ours else contact.send_lease_token,
