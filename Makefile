@@ -30,3 +30,21 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) cdk.out .build .pytest_cache .ruff_cache
+
+## --- CDK (infrastructure): the aws-cdk CLI pinned in package.json, run through npx ---
+# Extra CLI arguments, e.g. make synth CDK_ARGS="-c numberMode=new -c numberType=TOLL_FREE"
+CDK_ARGS ?=
+CDK := npx --no-install cdk
+NODE_STAMP := node_modules/.installed
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+## synthesize cdk.out/ (no AWS credentials, no Docker, no network once installed)
+synth: $(STAMP) $(NODE_STAMP)
+	$(CDK) synth --quiet --no-notices $(CDK_ARGS)
+
+## deploy with the current AWS credentials (once per account and region: npx cdk bootstrap)
+deploy: $(STAMP) $(NODE_STAMP)
+	$(CDK) deploy --require-approval broadening --no-notices $(CDK_ARGS)

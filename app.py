@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""CDK app: builds the sms-optin stack from cdk.json context.
+
+Runs with no AWS credentials, no network (after the first bundling) and no Docker:
+``npx cdk synth`` (``make synth``) or plain ``python app.py``. Run directly, the app reads cdk.json's
+context itself; under the CDK CLI, the CLI's context (cdk.json plus ``-c key=value``) takes precedence.
+Without CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION the template is environment-agnostic.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from aws_cdk import App, Environment, Tags
+
+from stacks.config import Config, ConfigError, load_cdk_json_context
+from stacks.nag import apply_checks
+from stacks.stack import SmsOptinStack
+
+
+def main() -> None:
+    app = App(context=load_cdk_json_context())
+    try:
+        config = Config.from_context(app.node.get_all_context())
+    except ConfigError as error:
+        sys.exit(f"cdk.json context: {error}")
+    SmsOptinStack(
+        app,
+        config.stack_name,
+        config=config,
+        env=Environment(
+            account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+        ),
+    )
+    Tags.of(app).add("project", "sms-optin")
+    apply_checks(app)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""The REST API: ``POST /register`` and ``POST /validate`` on stage ``v1``.
+
+Request bodies are checked against JSON-schema models before a function runs. The models check shape
+only (a JSON object, string fields of bounded length, a boolean consent): field-level rules such as
+"letters in the number" stay in the handlers, which answer with a message per field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from stacks.nag import acknowledge
+
+STAGE = "v1"
+CORS_HEADERS = ("Content-Type",)
+
+
+def _object(title: str, max_properties: int, **fields: apigw.JsonSchema) -> apigw.JsonSchema:
+    return apigw.JsonSchema(
+        schema=apigw.JsonSchemaVersion.DRAFT4,
+        title=title,
+        type=apigw.JsonSchemaType.OBJECT,
+        properties=fields,
+        max_properties=max_properties,
+    )
+
+
+def _string(max_length: int) -> apigw.JsonSchema:
+    return apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, max_length=max_length)
+
+
+REGISTER_SCHEMA = _object(
+    "RegisterRequest",
+    20,
+    destinationNumber=_string(64),
+    firstName=_string(100),
+    lastName=_string(100),
+    source=_string(2048),
+    country=_string(8),
+    consent=apigw.JsonSchema(type=apigw.JsonSchemaType.BOOLEAN),
+)
+VALIDATE_SCHEMA = _object("ValidateRequest", 10, phoneNumber=_string(64), country=_string(8))
+
+
+class RegistrationApi(Construct):
+    """API Gateway REST API in front of the registration and validation functions."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        routes: Mapping[str, tuple[lambda_.IFunction, apigw.JsonSchema]],
+        allowed_origins: Sequence[str],
+        throttle_rate: int,
+        throttle_burst: int,
+        log_retention: logs.RetentionDays,
+        cloudwatch_role: bool,
+        waf_rate_limit: int | None,
+    ) -> None:
+        """``routes`` maps a path (``register``) to its function and request JSON schema.
+
+        ``allowed_origins`` is the CORS allowlist; empty means no cross-origin browser access.
+        ``waf_rate_limit`` (requests per IP per 5 minutes) attaches a WAF web ACL when set.
+        """
+        super().__init__(scope, construct_id)
+        self.allowed_origins = tuple(allowed_origins)
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            description="SMS double opt-in: registration and phone validation",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=cloudwatch_role,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN if cloudwatch_role else None,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE,
+                throttling_rate_limit=throttle_rate,
+                throttling_burst_limit=throttle_burst,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+                # Errors only, and never request bodies: bodies carry phone numbers and names.
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                tracing_enabled=True,
+            ),
+            default_cors_preflight_options=(
+                apigw.CorsOptions(
+                    allow_origins=list(self.allowed_origins),
+                    allow_methods=["OPTIONS", "POST"],
+                    allow_headers=list(CORS_HEADERS),
+                    max_age=None,
+                )
+                if self.allowed_origins
+                else None
+            ),
+        )
+        validator = self.api.add_request_validator(
+            "Validator",
+            request_validator_name="body-and-parameters",
+            validate_request_body=True,
+            validate_request_parameters=True,
+        )
+        for path, (function, schema) in routes.items():
+            model = self.api.add_model(
+                f"{path.title()}Model",
+                content_type="application/json",
+                schema=schema,
+            )
+            self.api.root.add_resource(path).add_method(
+                "POST",
+                apigw.LambdaIntegration(function),
+                request_models={"application/json": model},
+                request_validator=validator,
+            )
+        self._cors_on_errors()
+
+        self.web_acl: wafv2.CfnWebACL | None = None
+        if waf_rate_limit is not None:
+            self.web_acl = self._web_acl(waf_rate_limit)
+        else:
+            acknowledge(
+                self.api,
+                "AwsSolutions-APIG3",
+                "A WAF web ACL is optional (context waf=true adds one with a per-IP rate rule); without it "
+                "the stage's throttling and the handlers' per-number cooldowns bound abuse.",
+            )
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG4",
+            "The sign-up form is public by design: anyone may submit a number. Abuse is bounded by "
+            "throttling, the optional WAF rate rule and per-number cooldowns in the handlers.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-COG4",
+            "Public sign-up endpoints have no user pool: the caller is an anonymous visitor whose "
+            "consent is confirmed by SMS (double opt-in), not by a login.",
+        )
+        if cloudwatch_role:
+            acknowledge(
+                self.api,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+                "The account-level role API Gateway needs for execution logging; this AWS managed policy "
+                "is the one AWS documents for it and grants only CloudWatch Logs writes.",
+            )
+
+    @property
+    def url(self) -> str:
+        return self.api.url
+
+    def _cors_on_errors(self) -> None:
+        """Let the browser read API Gateway's own errors (throttling, bad body) from a single origin."""
+        if len(self.allowed_origins) != 1:
+            return
+        headers = {"Access-Control-Allow-Origin": f"'{self.allowed_origins[0]}'", "Vary": "'Origin'"}
+        for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
+            self.api.add_gateway_response(
+                f"Cors{response_type.response_type}", type=response_type, response_headers=headers
+            )
+
+    def _web_acl(self, rate_limit: int) -> wafv2.CfnWebACL:
+        metric = "SmsOptinApi"
+        web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+            ),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RatePerIp",
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            aggregate_key_type="IP", limit=rate_limit, evaluation_window_sec=300
+                        )
+                    ),
+                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                        cloud_watch_metrics_enabled=True,
+                        metric_name=f"{metric}RatePerIp",
+                        sampled_requests_enabled=True,
+                    ),
+                )
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.api.deployment_stage.stage_arn,
+            web_acl_arn=web_acl.attr_arn,
+        )
+        return web_acl

@@ -1,0 +1,148 @@
+"""The one Lambda code asset, built at synth time without Docker.
+
+Dependencies from ``lambdas/requirements.txt`` (a complete, pinned closure) are installed with pip for
+the Lambda platform (manylinux aarch64 wheels for CPython 3.13, ``--only-binary=:all:``, ``--no-deps``)
+into ``.build/lambda-deps-<hash>/``; the hash covers the requirements file and the target platform, so a
+later synth reuses the directory and needs no network. The asset directory
+``.build/lambda-asset-<hash>/`` is that tree plus the ``optin`` package (hard links where the file
+system allows, no ``__pycache__``); it is rebuilt only when the dependencies or the code change.
+boto3 and botocore come with the Lambda runtime and are never bundled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from stacks import LAMBDAS_DIR, PROJECT_ROOT
+
+PYTHON_VERSION = "3.13"
+PLATFORM = "manylinux2014_aarch64"
+PACKAGE = "optin"
+NEVER_BUNDLED = ("boto3", "botocore", "s3transfer")
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache")
+
+
+class BundlingError(RuntimeError):
+    """The Lambda dependencies could not be installed."""
+
+
+def pip_arguments(requirements: Path, target: Path) -> list[str]:
+    """The pip command that installs the closure for the Lambda platform."""
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-deps",
+        "--no-compile",
+        "--only-binary=:all:",
+        "--platform",
+        PLATFORM,
+        "--implementation",
+        "cp",
+        "--python-version",
+        PYTHON_VERSION,
+        "--target",
+        str(target),
+        "--requirement",
+        str(requirements),
+    ]
+
+
+def lambda_asset(lambdas_dir: Path = LAMBDAS_DIR, build_dir: Path = PROJECT_ROOT / ".build") -> Path:
+    """The directory to hand to ``lambda.Code.from_asset``: dependencies plus the ``optin`` package."""
+    requirements = lambdas_dir / "requirements.txt"
+    dependencies = _dependencies(requirements, build_dir)
+    code_hash = _tree_hash(lambdas_dir / PACKAGE)
+    asset = build_dir / f"lambda-asset-{dependencies.name.removeprefix('lambda-deps-')}-{code_hash}"
+    if not asset.is_dir():
+        staging = Path(tempfile.mkdtemp(prefix=".lambda-asset-", dir=build_dir))
+        shutil.copytree(dependencies, staging, dirs_exist_ok=True, copy_function=_link_or_copy)
+        (staging / ".complete").unlink()
+        shutil.copytree(lambdas_dir / PACKAGE, staging / PACKAGE, ignore=_IGNORED)
+        _publish(staging, asset)
+    for stale in build_dir.glob("lambda-asset-*"):
+        if stale != asset:
+            shutil.rmtree(stale, ignore_errors=True)
+    return asset
+
+
+def _dependencies(requirements: Path, build_dir: Path) -> Path:
+    digest = hashlib.sha256(requirements.read_bytes())
+    digest.update(f"{PLATFORM} cp{PYTHON_VERSION}".encode())
+    target = build_dir / f"lambda-deps-{digest.hexdigest()[:16]}"
+    if (target / ".complete").is_file():
+        return target
+    bundled = sorted(set(NEVER_BUNDLED) & _requirement_names(requirements))
+    if bundled:
+        raise BundlingError(
+            f"{requirements} lists {', '.join(bundled)}: the Lambda runtime provides them; remove them"
+        )
+    build_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".lambda-deps-", dir=build_dir))
+    result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+        pip_arguments(requirements, staging), capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BundlingError(
+            f"pip could not install {requirements} for the Lambda platform ({PLATFORM}, "
+            f"Python {PYTHON_VERSION}). The first synth needs access to the package index; later "
+            f"synths reuse {target.relative_to(build_dir.parent)} offline.\n{result.stderr.strip()}"
+        )
+    for cache in staging.rglob("__pycache__"):
+        shutil.rmtree(cache, ignore_errors=True)
+    (staging / ".complete").write_text("ok\n")
+    _publish(staging, target)
+    return target
+
+
+def _requirement_names(requirements: Path) -> set[str]:
+    names = set()
+    for line in requirements.read_text().splitlines():
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line.split("#", 1)[0])
+        if match:
+            names.add(re.sub(r"[-_.]+", "-", match.group(1)).lower())
+    return names
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Move a finished directory into place; a concurrent synth that got there first wins."""
+    staging.chmod(0o755)  # mkdtemp makes it 0700; the Lambda runtime user must read the tree
+    try:
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not target.is_dir():
+            raise
+
+
+def _tree_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _link_or_copy(source: str, destination: str) -> str:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+    return destination
+
+
+def directory_size(path: Path) -> int:
+    """Bytes in the files under ``path`` (the unzipped asset size)."""
+    return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())

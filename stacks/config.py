@@ -1,0 +1,402 @@
+"""Deployment configuration: every ``cdk.json`` context key, parsed and validated once.
+
+:meth:`Config.from_context` is the only place that reads context. A missing or malformed value fails
+synthesis with a :class:`ConfigError` that names the context key to set. Values may come from
+``cdk.json`` (typed JSON) or from ``cdk synth -c key=value`` (always strings), so every reader accepts
+both forms: ``"true"``/``true``, ``"5"``/``5``, ``"US,CA"``/``["US", "CA"]``.
+
+The functions' settings (brand, texts, limits) are validated by the functions' own parser,
+:meth:`optin.settings.Settings.from_env`, so the stack and the handlers can never disagree on what a
+valid value is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import aws_logs as logs
+
+from optin.settings import Settings, SettingsError
+from stacks import PROJECT_ROOT
+
+NUMBER_MODES = ("simulator", "new", "existing")
+# SIMULATOR is requested through numberMode=simulator; these are the types of a real number.
+NUMBER_TYPES = ("TOLL_FREE", "TEN_DLC", "LONG_CODE")
+# CloudWatch Logs retention periods (days) and their aws_logs.RetentionDays names.
+LOG_RETENTION = {
+    1: "ONE_DAY",
+    3: "THREE_DAYS",
+    5: "FIVE_DAYS",
+    7: "ONE_WEEK",
+    14: "TWO_WEEKS",
+    30: "ONE_MONTH",
+    60: "TWO_MONTHS",
+    90: "THREE_MONTHS",
+    120: "FOUR_MONTHS",
+    150: "FIVE_MONTHS",
+    180: "SIX_MONTHS",
+    365: "ONE_YEAR",
+    400: "THIRTEEN_MONTHS",
+    545: "EIGHTEEN_MONTHS",
+    731: "TWO_YEARS",
+    1096: "THREE_YEARS",
+    1827: "FIVE_YEARS",
+    2192: "SIX_YEARS",
+    2557: "SEVEN_YEARS",
+    2922: "EIGHT_YEARS",
+    3288: "NINE_YEARS",
+    3653: "TEN_YEARS",
+}
+
+_PHONE_NUMBER_ID = re.compile(r"^phone-[0-9a-f]{32}$")
+_PHONE_NUMBER_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):sms-voice:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"phone-number/(?P<id>phone-[0-9a-f]{32})$"
+)
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+_CONFIGURATION_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_OWN_KEY = re.compile(r"^[a-z][A-Za-z0-9]*$")  # our keys are camelCase; CDK's have ':' '@' or '-'
+
+# Context key -> (environment variable, kind, Settings field). These are always set: the function
+# environment carries them, with the handlers' own defaults when the context leaves them out.
+_SETTINGS_ALWAYS = {
+    "brandName": ("BRAND_NAME", "text", "brand"),
+    "messageFrequency": ("MESSAGE_FREQUENCY", "text", "message_frequency"),
+    "helpUrl": ("HELP_URL", "text", "help_url"),
+    "consentTextVersion": ("CONSENT_TEXT_VERSION", "text", "consent_text_version"),
+    "defaultCountry": ("DEFAULT_COUNTRY", "text", "default_country"),
+    "allowedCountries": ("ALLOWED_COUNTRIES", "list", "allowed_countries"),
+    "allowPrepaid": ("ALLOW_PREPAID", "bool", "allow_prepaid"),
+    "confirmWindowDays": ("CONFIRM_WINDOW_DAYS", "int", "confirm_window_days"),
+    "resendCooldownSeconds": ("RESEND_COOLDOWN_SECONDS", "int", "resend_cooldown_seconds"),
+    "maxConfirmationsPerDay": ("MAX_CONFIRMATIONS_PER_DAY", "int", "max_confirmations_per_day"),
+    "lookupCacheDays": ("LOOKUP_CACHE_DAYS", "int", "lookup_cache_days"),
+}
+# Passed through only when set in context; the handlers' defaults apply otherwise.
+_SETTINGS_OPTIONAL = {
+    "signupUrl": ("SIGNUP_URL", "text", "signup_url"),
+    "sendLeaseSeconds": ("SEND_LEASE_SECONDS", "int", "send_lease_seconds"),
+    "confirmationTemplate": ("CONFIRMATION_TEMPLATE", "text", "confirmation_template"),
+    "welcomeTemplate": ("WELCOME_TEMPLATE", "text", "welcome_template"),
+    "helpTemplate": ("HELP_TEMPLATE", "text", "help_template"),
+    "optOutTemplate": ("OPT_OUT_TEMPLATE", "text", "opt_out_template"),
+    "alreadyConfirmedTemplate": ("ALREADY_CONFIRMED_TEMPLATE", "text", "already_confirmed_template"),
+    "signupTemplate": ("SIGNUP_TEMPLATE", "text", "signup_template"),
+    "confirmKeywords": ("CONFIRM_KEYWORDS", "list", "confirm_keywords"),
+    "optOutKeywords": ("OPT_OUT_KEYWORDS", "list", "opt_out_keywords"),
+    "optInKeywords": ("OPT_IN_KEYWORDS", "list", "opt_in_keywords"),
+    "helpKeywords": ("HELP_KEYWORDS", "list", "help_keywords"),
+}
+_SETTINGS_KEYS = {**_SETTINGS_ALWAYS, **_SETTINGS_OPTIONAL}
+
+
+class ConfigError(ValueError):
+    """A context key is missing or malformed; the message names the key."""
+
+
+@dataclass(frozen=True)
+class NumberConfig:
+    """Where the origination number comes from (context ``numberMode`` and friends)."""
+
+    mode: str  # simulator | new | existing
+    country: str  # ISO alpha-2 of the number
+    number_type: str | None  # SIMULATOR, TOLL_FREE, TEN_DLC, LONG_CODE; None = unknown (existing)
+    existing: str | None = None  # existing mode: phone number id or ARN as given
+    deletion_protection: bool = False
+    channel_role: bool = False  # publish to the topic through an IAM role instead of the topic policy
+
+    @property
+    def creates_number(self) -> bool:
+        return self.mode in ("simulator", "new")
+
+    @property
+    def us_toll_free(self) -> bool:
+        return self.country == "US" and self.number_type == "TOLL_FREE"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the stack needs from context. Build it with :meth:`from_context`."""
+
+    stack_name: str
+    number: NumberConfig
+    pinpoint: bool
+    configuration_set: str | None
+    allowed_origins: tuple[str, ...]
+    api_throttle_rate: int
+    api_throttle_burst: int
+    api_gateway_cloudwatch_role: bool
+    waf: bool
+    waf_rate_limit: int
+    log_retention_days: int
+    alarm_email: str | None
+    inbound_max_concurrency: int
+    dlq_max_receive_count: int
+    settings: Settings = field(repr=False)
+    settings_environment: Mapping[str, str] = field(repr=False)
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> Config:
+        """Parse the context: ``app.node.get_all_context()``, or a plain dict in tests."""
+        read = _Reader(context)
+        number = _check_number(
+            NumberConfig(
+                mode=read.choice("numberMode", "simulator", NUMBER_MODES),
+                country=read.country("numberCountry", "US"),
+                number_type=read.optional_choice("numberType", NUMBER_TYPES),
+                existing=read.optional_text("existingPhoneNumber"),
+                deletion_protection=read.boolean("numberDeletionProtection", False),
+                channel_role=read.boolean("twoWayChannelRole", False),
+            )
+        )
+        settings_environment = _settings_environment(read)
+        config = cls(
+            stack_name=read.pattern("stackName", "SmsOptin", _STACK_NAME, "a CloudFormation stack name"),
+            number=number,
+            pinpoint=read.boolean("pinpoint", True),
+            configuration_set=read.optional_pattern(
+                "configurationSet", _CONFIGURATION_SET, "a configuration set name"
+            ),
+            allowed_origins=read.strings("allowedOrigins", _ORIGIN, "origins such as https://example.com"),
+            api_throttle_rate=read.integer("apiThrottleRate", 10, minimum=1, maximum=10_000),
+            api_throttle_burst=read.integer("apiThrottleBurst", 20, minimum=1, maximum=5_000),
+            api_gateway_cloudwatch_role=read.boolean("apiGatewayCloudWatchRole", True),
+            waf=read.boolean("waf", False),
+            waf_rate_limit=read.integer("wafRateLimit", 100, minimum=10, maximum=2_000_000_000),
+            log_retention_days=read.choice("logRetentionDays", 30, tuple(LOG_RETENTION)),
+            alarm_email=read.optional_pattern("alarmEmail", _EMAIL, "an email address"),
+            inbound_max_concurrency=read.integer("inboundMaxConcurrency", 5, minimum=2, maximum=1000),
+            dlq_max_receive_count=read.integer("dlqMaxReceiveCount", 5, minimum=1, maximum=1000),
+            settings=_parse_settings(settings_environment),
+            settings_environment=settings_environment,
+        )
+        read.reject_unknown()
+        return config
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return logs.RetentionDays[LOG_RETENTION[self.log_retention_days]]
+
+    def render(self, template: str) -> str:
+        """A message template of the functions, filled with this deployment's brand texts."""
+        return template.format_map(self.settings.text_fields())
+
+
+def load_cdk_json_context(path: str | None = None) -> dict[str, Any]:
+    """The ``context`` block of ``cdk.json``: the defaults of a direct ``python app.py`` run."""
+    cdk_json = PROJECT_ROOT / "cdk.json" if path is None else path
+    with open(cdk_json, encoding="utf-8") as handle:
+        return dict(json.load(handle).get("context", {}))
+
+
+def _check_number(number: NumberConfig) -> NumberConfig:
+    if number.mode == "simulator":
+        # Simulator numbers exist only in the US; their messages never leave AWS.
+        return NumberConfig(
+            mode="simulator",
+            country="US",
+            number_type="SIMULATOR",
+            deletion_protection=number.deletion_protection,
+            channel_role=number.channel_role,
+        )
+    if number.mode == "new":
+        if number.number_type is None:
+            raise ConfigError(
+                "numberMode 'new' needs context key 'numberType' (one of "
+                f"{', '.join(NUMBER_TYPES)}); US SMS numbers are TOLL_FREE or TEN_DLC"
+            )
+        if number.country == "US" and number.number_type == "LONG_CODE":
+            raise ConfigError(
+                "context key 'numberType': a US LONG_CODE is voice-only; use TOLL_FREE or TEN_DLC "
+                "(and register it) for SMS"
+            )
+        return number
+    if not number.existing:
+        raise ConfigError(
+            "numberMode 'existing' needs context key 'existingPhoneNumber': the phone number id "
+            "(phone-...) or ARN of an AWS End User Messaging number in this account"
+        )
+    if not (_PHONE_NUMBER_ID.match(number.existing) or _PHONE_NUMBER_ARN.match(number.existing)):
+        raise ConfigError(
+            "context key 'existingPhoneNumber' must be a phone number id such as "
+            "phone-0123456789abcdef0123456789abcdef or its ARN "
+            f"(arn:aws:sms-voice:REGION:ACCOUNT:phone-number/phone-...), got {number.existing!r}"
+        )
+    return number
+
+
+def parse_phone_number_arn(value: str) -> dict[str, str] | None:
+    """The parts of a phone number ARN, or None when ``value`` is a bare id."""
+    match = _PHONE_NUMBER_ARN.match(value)
+    return match.groupdict() if match else None
+
+
+def _settings_environment(read: _Reader) -> dict[str, str]:
+    defaults = Settings()
+    environment: dict[str, str] = {}
+    for key, (variable, kind, attribute) in _SETTINGS_KEYS.items():
+        value = read.raw(key)
+        if value is None or value == "":
+            if key not in _SETTINGS_ALWAYS:
+                continue
+            value = getattr(defaults, attribute)
+        environment[variable] = _as_environment_value(key, value, kind)
+    return environment
+
+
+def _as_environment_value(key: str, value: Any, kind: str) -> str:
+    if kind == "list":
+        items = _as_list(key, value)
+        if not items:
+            raise ConfigError(f"context key '{key}' must list at least one value")
+        return ",".join(items)
+    if kind == "bool":
+        return "true" if _as_bool(key, value) else "false"
+    if isinstance(value, (dict, list)):
+        raise ConfigError(f"context key '{key}' must be a single value, got {value!r}")
+    return str(value).strip()
+
+
+def _parse_settings(environment: Mapping[str, str]) -> Settings:
+    context_key = {variable: key for key, (variable, _, _) in _SETTINGS_KEYS.items()}
+    try:
+        settings = Settings.from_env(environment)
+    except SettingsError as error:
+        variable = str(error).split(" ", 1)[0]
+        key = context_key.get(variable, variable)
+        raise ConfigError(f"context key '{key}': {error}") from None
+    for key, template in (
+        ("confirmationTemplate", settings.confirmation_template),
+        ("welcomeTemplate", settings.welcome_template),
+        ("helpTemplate", settings.help_template),
+        ("optOutTemplate", settings.opt_out_template),
+        ("alreadyConfirmedTemplate", settings.already_confirmed_template),
+        ("signupTemplate", settings.signup_template),
+    ):
+        try:
+            template.format_map(settings.text_fields())
+        except (KeyError, IndexError, ValueError) as error:
+            raise ConfigError(
+                f"context key '{key}' has a bad placeholder ({error}); "
+                f"use {{{'}, {'.join(settings.text_fields())}}}"
+            ) from None
+    return settings
+
+
+def _as_bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "1", "yes", "on"}:
+        return True
+    if text in {"false", "0", "no", "off"}:
+        return False
+    raise ConfigError(f"context key '{key}' must be true or false, got {value!r}")
+
+
+def _as_list(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                raise ConfigError(f"context key '{key}' is not a valid JSON list: {value!r}") from None
+        else:
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(item.strip() for item in value if item.strip())
+    raise ConfigError(f"context key '{key}' must be a list of strings, got {value!r}")
+
+
+class _Reader:
+    """Typed access to context values; remembers which keys it was asked for."""
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        self._context = context
+        self._known: set[str] = set(_SETTINGS_KEYS)
+
+    def raw(self, key: str) -> Any:
+        self._known.add(key)
+        return self._context.get(key)
+
+    def _value(self, key: str) -> Any:
+        value = self.raw(key)
+        return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+    def optional_text(self, key: str) -> str | None:
+        value = self._value(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(f"context key '{key}' must be a string, got {value!r}")
+        return value.strip()
+
+    def pattern(self, key: str, default: str, regex: re.Pattern[str], what: str) -> str:
+        value = self.optional_pattern(key, regex, what)
+        return default if value is None else value
+
+    def optional_pattern(self, key: str, regex: re.Pattern[str], what: str) -> str | None:
+        value = self.optional_text(key)
+        if value is not None and not regex.match(value):
+            raise ConfigError(f"context key '{key}' must be {what}, got {value!r}")
+        return value
+
+    def country(self, key: str, default: str) -> str:
+        value = (self.optional_text(key) or default).upper()
+        if not re.fullmatch(r"[A-Z]{2}", value):
+            raise ConfigError(
+                f"context key '{key}' must be an ISO 3166 alpha-2 code such as US, got {value!r}"
+            )
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self._value(key)
+        return default if value is None else _as_bool(key, value)
+
+    def integer(self, key: str, default: int, *, minimum: int, maximum: int) -> int:
+        value = self._value(key)
+        if value is None:
+            return default
+        text = str(value).strip()
+        if isinstance(value, bool) or not re.fullmatch(r"-?\d+", text):
+            raise ConfigError(f"context key '{key}' must be a whole number, got {value!r}")
+        number = int(text)
+        if not minimum <= number <= maximum:
+            raise ConfigError(f"context key '{key}' must be between {minimum} and {maximum}, got {number}")
+        return number
+
+    def choice(self, key: str, default: Any, choices: tuple[Any, ...]) -> Any:
+        value = self._value(key)
+        if value is None:
+            return default
+        for choice in choices:
+            if str(choice).lower() == str(value).strip().lower():
+                return choice
+        raise ConfigError(f"context key '{key}' must be one of {', '.join(map(str, choices))}, got {value!r}")
+
+    def optional_choice(self, key: str, choices: tuple[str, ...]) -> str | None:
+        return self.choice(key, None, choices)
+
+    def strings(self, key: str, regex: re.Pattern[str], what: str) -> tuple[str, ...]:
+        value = self.raw(key)
+        items = () if value is None else _as_list(key, value)
+        bad = [item for item in items if not regex.match(item)]
+        if bad:
+            raise ConfigError(f"context key '{key}' must list {what}, got {', '.join(bad)}")
+        return items
+
+    def reject_unknown(self) -> None:
+        """Fail on a camelCase key nobody reads: almost always a typo of one that is read."""
+        for key in self._context:
+            if _OWN_KEY.match(key) and key not in self._known:
+                close = difflib.get_close_matches(key, sorted(self._known), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ConfigError(f"unknown context key '{key}'{hint}")

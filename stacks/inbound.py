@@ -1,0 +1,86 @@
+"""Inbound pipeline: two-way topic -> encrypted SQS queue (with a dead-letter queue) -> inbound function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks.nag import acknowledge
+
+RETENTION = Duration.days(14)
+
+
+class InboundPipeline(Construct):
+    """Buffers inbound SMS between SNS and the function so a failing record is retried, then parked.
+
+    SNS delivers at least once into the queue; the function reports partial batch failures, so only
+    failed records return to the queue, and a record that fails ``max_receive_count`` times moves to the
+    dead-letter queue (alarmed on by the monitoring construct).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        topic: sns.ITopic,
+        function: lambda_.Function,
+        max_receive_count: int,
+        max_concurrency: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # SNS encrypts into the queue with this key; its policy (added by the subscription) lets
+        # sns.amazonaws.com use it only for deliveries from the two-way topic.
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Encrypts inbound SMS in the SQS queues",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,  # the queues, and their messages, go with the stack
+        )
+        self.dead_letter_queue = self._queue("DeadLetterQueue")
+        acknowledge(
+            self.dead_letter_queue,
+            "AwsSolutions-SQS3",
+            "This queue is the dead-letter queue of the inbound queue; a DLQ of a DLQ would only move "
+            "the problem. Its depth is alarmed on.",
+        )
+        timeout = function.timeout.to_seconds() if function.timeout else 30
+        self.queue = self._queue(
+            "Queue",
+            # AWS guidance for SQS event sources: six times the function timeout.
+            visibility_timeout=Duration.seconds(6 * timeout),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=max_receive_count
+            ),
+        )
+        topic.add_subscription(subscriptions.SqsSubscription(self.queue, raw_message_delivery=False))
+        function.add_event_source(
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=10,
+                max_batching_window=Duration.seconds(1),
+                report_batch_item_failures=True,
+                max_concurrency=max_concurrency,
+            )
+        )
+
+    def _queue(self, construct_id: str, **options: Any) -> sqs.Queue:
+        """A queue encrypted with the pipeline's key, TLS only, keeping messages 14 days."""
+        return sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            enforce_ssl=True,
+            retention_period=RETENTION,
+            **options,
+        )

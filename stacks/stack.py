@@ -1,0 +1,180 @@
+"""The one stack: composes messaging, data, functions, the inbound pipeline, the API and monitoring."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from stacks.api import REGISTER_SCHEMA, VALIDATE_SCHEMA, RegistrationApi
+from stacks.bundling import lambda_asset
+from stacks.config import Config
+from stacks.data import CONTACTS, IDEMPOTENCY, LOOKUP_CACHE, ContactsData
+from stacks.functions import Functions, FunctionSpec
+from stacks.inbound import InboundPipeline
+from stacks.messaging import Messaging
+from stacks.monitoring import Monitoring
+
+REGISTRATION = FunctionSpec(
+    name="Registration",
+    handler="optin.handlers.registration.handler",
+    service="registration",
+    description="POST /register: validate the number, record consent, send the confirmation SMS",
+    timeout_seconds=15,  # a carrier lookup, DynamoDB and one SMS; API Gateway waits at most 29 s
+    validates_numbers=True,
+    sends_sms=True,
+    syncs_endpoints=True,
+    tables=(CONTACTS, LOOKUP_CACHE),
+)
+PHONE_VALIDATION = FunctionSpec(
+    name="PhoneValidation",
+    handler="optin.handlers.phone_validation.handler",
+    service="phone-validation",
+    description="POST /validate: check a number (cached carrier lookup) before the form is submitted",
+    timeout_seconds=10,
+    validates_numbers=True,
+    tables=(LOOKUP_CACHE,),
+)
+INBOUND_SMS = FunctionSpec(
+    name="InboundSms",
+    handler="optin.handlers.inbound_sms.handler",
+    service="inbound-sms",
+    description="Two-way SMS from the queue: YES confirms, STOP/HELP/START answered once per message",
+    timeout_seconds=30,
+    memory_mb=256,
+    sends_sms=True,
+    syncs_endpoints=True,
+    tables=(CONTACTS, IDEMPOTENCY),
+)
+FUNCTION_SPECS = (REGISTRATION, PHONE_VALIDATION, INBOUND_SMS)
+
+
+class SmsOptinStack(Stack):
+    """Everything the double opt-in flow needs, built from a :class:`Config`.
+
+    ``extra_functions`` adds functions (specs) with the same defaults, environment and grants; the
+    custom-channel function is meant to arrive that way. ``extra_origins`` joins the CORS allowlist
+    (the web hosting construct adds its CloudFront origin there).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: Config,
+        code: lambda_.Code | None = None,
+        extra_functions: Sequence[FunctionSpec] = (),
+        extra_origins: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="SMS double opt-in: registration API, two-way SMS confirmation, consent store",
+            **kwargs,
+        )
+        self.config = config
+        self.allowed_origins = (*config.allowed_origins, *extra_origins)
+
+        self.messaging = Messaging(self, "Messaging", config=config)
+        self.data = ContactsData(self, "Data")
+        self.functions = Functions(
+            self,
+            "Functions",
+            specs=(*FUNCTION_SPECS, *extra_functions),
+            code=code or lambda_.Code.from_asset(str(lambda_asset())),
+            environment=self.function_environment(),
+            log_retention=config.log_retention,
+        )
+        for spec, function in self.functions:
+            self._grant(spec, function)
+
+        self.inbound = InboundPipeline(
+            self,
+            "Inbound",
+            topic=self.messaging.topic,
+            function=self.functions[INBOUND_SMS.name],
+            max_receive_count=config.dlq_max_receive_count,
+            max_concurrency=config.inbound_max_concurrency,
+        )
+        self.api = RegistrationApi(
+            self,
+            "Api",
+            routes={
+                "register": (self.functions[REGISTRATION.name], REGISTER_SCHEMA),
+                "validate": (self.functions[PHONE_VALIDATION.name], VALIDATE_SCHEMA),
+            },
+            allowed_origins=self.allowed_origins,
+            throttle_rate=config.api_throttle_rate,
+            throttle_burst=config.api_throttle_burst,
+            log_retention=config.log_retention,
+            cloudwatch_role=config.api_gateway_cloudwatch_role,
+            waf_rate_limit=config.waf_rate_limit if config.waf else None,
+        )
+
+        self.monitoring = Monitoring(
+            self, "Monitoring", key=self.messaging.key, alarm_email=config.alarm_email
+        )
+        self.monitoring.dead_letter_queue(self.inbound.dead_letter_queue)
+        self.monitoring.queue_age(self.inbound.queue)
+        self.monitoring.api_server_errors(self.api.api)
+        for spec, function in self.functions:
+            self.monitoring.function_errors(spec.name, function)
+
+        self._outputs()
+
+    def function_environment(self) -> dict[str, str]:
+        """The environment every function gets (each adds its POWERTOOLS_SERVICE_NAME)."""
+        environment = {
+            "CONTACTS_TABLE": self.data.contacts.table_name,
+            "LOOKUP_CACHE_TABLE": self.data.lookup_cache.table_name,
+            "IDEMPOTENCY_TABLE": self.data.idempotency.table_name,
+            "ORIGINATION_IDENTITY": self.messaging.origination_identity_arn,
+            "OWN_NUMBERS": self.messaging.own_numbers,
+            # The numbers this stack configures have self-managed opt-outs: our function answers STOP/HELP.
+            "SELF_MANAGED_OPT_OUTS": "true",
+            **self.config.settings_environment,
+        }
+        if self.config.configuration_set:
+            environment["CONFIGURATION_SET"] = self.config.configuration_set
+        if self.messaging.pinpoint_project_id:
+            environment["PINPOINT_PROJECT_ID"] = self.messaging.pinpoint_project_id
+        if self.allowed_origins:
+            environment["ALLOWED_ORIGINS"] = ",".join(self.allowed_origins)
+        return environment
+
+    def _grant(self, spec: FunctionSpec, function: lambda_.Function) -> None:
+        if spec.validates_numbers:
+            self.messaging.grant_validate(function)
+        if spec.sends_sms:
+            self.messaging.grant_send_sms(function)
+        if spec.syncs_endpoints:
+            self.messaging.grant_endpoint_sync(function)
+        for table in spec.tables:
+            self.data.tables[table].grant_read_write_data(function)
+
+    def _outputs(self) -> None:
+        outputs = {
+            "ApiUrl": (self.api.url, "Base URL of the REST API (stage v1): POST register, POST validate"),
+            "TwoWayTopicArn": (self.messaging.topic.topic_arn, "SNS topic receiving inbound SMS"),
+            "OriginationIdentity": (self.messaging.origination_identity_arn, "Phone number ARN we send from"),
+            "OwnNumbers": (self.messaging.own_numbers, "Our number(s) in E.164"),
+            "ContactsTableName": (self.data.contacts.table_name, "Contacts and consent evidence (retained)"),
+            "LookupCacheTableName": (self.data.lookup_cache.table_name, "Phone lookup cache"),
+            "IdempotencyTableName": (self.data.idempotency.table_name, "Inbound message idempotency records"),
+            "DeadLetterQueueUrl": (
+                self.inbound.dead_letter_queue.queue_url,
+                "Inbound SMS that failed repeatedly",
+            ),
+        }
+        if self.messaging.pinpoint_project_id:
+            outputs["PinpointProjectId"] = (
+                self.messaging.pinpoint_project_id,
+                "Pinpoint project (application) id",
+            )
+        for name, (value, description) in outputs.items():
+            CfnOutput(self, name, value=value, description=description)

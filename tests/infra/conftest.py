@@ -1,0 +1,77 @@
+"""Synthesizes the app once per session: one App, one stack per variant, cdk-nag applied, one synth.
+
+Variants (together they cover the number modes, Pinpoint on and off, both publish modes, WAF, CORS):
+
+* ``default``: cdk.json as shipped — simulator number, Pinpoint on, topic policy, no WAF, no origins.
+* ``new``: a new US toll-free number, Pinpoint off, the role publish mode, WAF, one CORS origin, a
+  configuration set, alarm email.
+* ``existing``: an existing number by ARN, Pinpoint on, the role publish mode, two CORS origins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from infra_helpers import VARIANTS
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    outdir: Path
+    templates: dict[str, dict[str, Any]]  # variant -> CloudFormation template
+    metadata: dict[str, dict[str, Any]]  # variant -> construct metadata (acknowledgements)
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    from aws_cdk import App
+
+    from stacks.config import Config, load_cdk_json_context
+    from stacks.nag import apply_checks
+    from stacks.stack import SmsOptinStack
+
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    base = load_cdk_json_context()
+    app = App(outdir=str(outdir), context=base)
+    stack_names = {}
+    for variant, overrides in VARIANTS.items():
+        config = Config.from_context({**base, **overrides, "stackName": f"Test-{variant}"})
+        stack_names[variant] = SmsOptinStack(app, f"Test-{variant}", config=config).stack_name
+    apply_checks(app)
+    app.synth()  # raises on any unacknowledged cdk-nag or CloudFormation validation finding
+    yield Synthesized(
+        outdir=outdir,
+        templates={
+            v: json.loads((outdir / f"{n}.template.json").read_text()) for v, n in stack_names.items()
+        },
+        metadata={v: json.loads((outdir / f"{n}.metadata.json").read_text()) for v, n in stack_names.items()},
+    )
+
+
+@pytest.fixture(scope="session")
+def templates(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    return synthesized.templates
+
+
+@pytest.fixture(scope="session")
+def default(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return templates["default"]
+
+
+@pytest.fixture(scope="session")
+def new(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return templates["new"]
+
+
+@pytest.fixture(scope="session")
+def existing(templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return templates["existing"]
