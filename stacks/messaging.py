@@ -49,22 +49,33 @@ class Keyword:
 
 
 def number_keywords(config: Config) -> tuple[Keyword, ...]:
-    """The optional keywords of the number.
+    """The optional keywords registered on the number (none on the simulator number).
+
+    End User Messaging answers a registered keyword itself, with that keyword's fixed message, whatever
+    the sender's state. So the simulator number (the default, for trying the flow) registers none and
+    every keyword reply comes from the inbound function, worded for the contact's state. A real number
+    (``new`` or ``existing``) registers them as carriers expect; their messages are worded to be true in
+    any state, and the functions are told (``NUMBER_KEYWORDS``) not to answer those keywords a second time.
 
     * The confirm keyword (first of ``confirmKeywords``, default YES) is OPT_IN, not AUTOMATIC_RESPONSE:
-      the inbound function sends the welcome text, and OPT_IN also takes the sender off the number's
-      opt-out list (where REVOKE may have put them), so that welcome text can be delivered.
+      OPT_IN also takes the sender off the number's opt-out list (where REVOKE may have put them).
     * START and UNSTOP are OPT_IN (resubscribe). REVOKE is OPT_OUT, except on a US toll-free number,
       where carriers manage opt-outs and STOP is the only opt-out keyword AWS accepts.
-    AWS requires a message with every keyword; each is the text our function would send for it.
     """
+    if config.number.mode == "simulator":
+        return ()
     settings = config.settings
-    welcome = config.render(settings.welcome_template)
-    opted_out = config.render(settings.opt_out_template)
-    keywords = [Keyword(settings.confirm_keywords[0], "OPT_IN", welcome)]
-    keywords += [Keyword(word, "OPT_IN", welcome) for word in ("START", "UNSTOP")]
+    thanks = config.render(
+        "{brand}: Thanks for your reply. If you signed up for {brand} texts, you're now subscribed. "
+        "{frequency}. Msg & data rates may apply. Reply HELP for help, STOP to cancel."
+    )
+    again = config.render(
+        "{brand}: You can receive {brand} texts again. Reply HELP for help, STOP to cancel."
+    )
+    keywords = [Keyword(settings.confirm_keywords[0], "OPT_IN", thanks)]
+    keywords += [Keyword(word, "OPT_IN", again) for word in ("START", "UNSTOP")]
     if not config.number.us_toll_free:
-        keywords.append(Keyword("REVOKE", "OPT_OUT", opted_out))
+        keywords.append(Keyword("REVOKE", "OPT_OUT", config.render(settings.opt_out_template)))
     return tuple(keywords)
 
 

@@ -139,6 +139,8 @@ class SmsOptinStack(Stack):
             "SELF_MANAGED_OPT_OUTS": "true",
             **self.config.settings_environment,
         }
+        if self.messaging.keywords:  # the number answers these itself: no second reply from us
+            environment["NUMBER_KEYWORDS"] = ",".join(k.keyword for k in self.messaging.keywords)
         if self.config.configuration_set:
             environment["CONFIGURATION_SET"] = self.config.configuration_set
         if self.messaging.pinpoint_project_id:

@@ -236,3 +236,14 @@ def test_phone_numbers_never_appear_whole_in_logs(aws, logs, body):
     records = logs.records()  # every line is structured JSON
     assert records and "2065550142" not in logs.text
     assert any(r.get("from") == "+1******0142" for r in records)
+
+
+def test_keywords_the_number_answers_itself_get_no_second_reply(aws, settings, clock):
+    deps = Dependencies(replace(settings, number_keywords=("YES", "START")), clients=aws.client, clock=clock)
+    install(deps)
+    register(aws)
+    deliver(reply("yes"))  # End User Messaging sent the number's own YES message
+    assert deps.contacts.get(PHONE).status == "CONFIRMED"
+    aws.expect_sms(PHONE)
+    deliver(reply("help"))  # not registered on the number: ours to answer
+    assert len(aws.texts_to(PHONE)) == 2

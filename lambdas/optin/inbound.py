@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from optin.consent import Contact, InboundDecision, InboundMessage, Reply, on_inbound
 from optin.contacts import Change, mirror_quietly, transact
-from optin.keywords import KeywordMatcher
+from optin.keywords import KeywordMatch, KeywordMatcher
 from optin.masking import mask
 from optin.observability import count, logger
 from optin.ports import (
@@ -99,7 +99,7 @@ class InboundService:
 
         def decide(current: Contact | None) -> tuple[Change, tuple[InboundDecision, InboundMarker]]:
             decision = on_inbound(current, message, match)
-            reply = self._owed(decision)
+            reply = self._owed(decision, match)
             marker = InboundMarker(marker_id, phone, reply.value if reply else None, reply is None, expires)
             return Change(decision.contact, decision.events, marker), (decision, marker)
 
@@ -117,10 +117,10 @@ class InboundService:
             mirror_quietly(self._mirror, contact)
         return marker, decision.outcome
 
-    def _owed(self, decision: InboundDecision) -> Reply | None:
+    def _owed(self, decision: InboundDecision, match: KeywordMatch) -> Reply | None:
         reply = decision.reply
-        if reply is None:
-            return None
+        if reply is None or match.keyword in self._settings.number_keywords:
+            return None  # nothing to say, or the number already answered this keyword itself
         if not self._settings.self_managed_opt_outs and (
             reply in _AWS_ANSWERS or decision.outcome == "opted_in"
         ):

@@ -67,6 +67,9 @@ class Settings:
     configuration_set: str | None = None  # CONFIGURATION_SET
     pinpoint_project_id: str | None = None  # PINPOINT_PROJECT_ID: mirror endpoints when set
     self_managed_opt_outs: bool = True  # SELF_MANAGED_OPT_OUTS: we (not AWS) answer STOP and HELP
+    # NUMBER_KEYWORDS: keywords registered on the number with a message of their own; End User Messaging
+    # answers those itself, so the function applies them but sends no second reply.
+    number_keywords: tuple[str, ...] = ()
 
     # Brand and texts
     brand: str = "ExampleCorp"  # BRAND_NAME
@@ -116,6 +119,7 @@ class Settings:
             configuration_set=_optional(env, "CONFIGURATION_SET"),
             pinpoint_project_id=_optional(env, "PINPOINT_PROJECT_ID"),
             self_managed_opt_outs=_bool(env, "SELF_MANAGED_OPT_OUTS", d.self_managed_opt_outs),
+            number_keywords=_keywords(env, "NUMBER_KEYWORDS", d.number_keywords),
             brand=_text(env, "BRAND_NAME", d.brand),
             message_frequency=_text(env, "MESSAGE_FREQUENCY", d.message_frequency),
             help_url=_text(env, "HELP_URL", d.help_url),

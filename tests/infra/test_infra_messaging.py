@@ -87,9 +87,20 @@ def test_simulator_number_is_the_default(default: dict) -> None:
     assert "ExampleCorp" in p["MandatoryKeywords"]["HELP"]["Message"]
     assert "STOP" in p["MandatoryKeywords"]["HELP"]["Message"]
     assert "unsubscribed" in p["MandatoryKeywords"]["STOP"]["Message"]
-    keywords = {k["Keyword"]: k["Action"] for k in p["OptionalKeywords"]}
-    assert keywords == {"YES": "OPT_IN", "START": "OPT_IN", "UNSTOP": "OPT_IN", "REVOKE": "OPT_OUT"}
-    assert all(k["Message"].startswith("ExampleCorp:") for k in p["OptionalKeywords"])
+    # No optional keywords on the simulator: every keyword reply comes from the function, state-aware.
+    assert not p.get("OptionalKeywords")
+
+
+def test_a_real_number_registers_keywords_and_the_functions_do_not_answer_them_twice(new: dict) -> None:
+    _, number = only(new, "AWS::SMSVOICE::PhoneNumber")
+    registered = props(number)["OptionalKeywords"]
+    assert all(k["Message"].startswith("ExampleCorp:") for k in registered)
+    ours = [
+        props(f)["Environment"]["Variables"]
+        for f in resources(new, "AWS::Lambda::Function").values()
+        if "CONTACTS_TABLE" in props(f).get("Environment", {}).get("Variables", {})
+    ]
+    assert ours and all(v["NUMBER_KEYWORDS"].split(",") == [k["Keyword"] for k in registered] for v in ours)
 
 
 def test_new_number_from_context(new: dict) -> None:
