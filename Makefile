@@ -15,6 +15,11 @@ $(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt
 
 install: $(STAMP)
 
+## the local sandbox at http://127.0.0.1:8000 (PORT=... overrides): the form, the API's real handlers
+## with DynamoDB emulated in-process, an outbox for texts and a phone simulator. Ctrl-C stops it.
+run: $(STAMP)
+	$(BIN)/python -m local
+
 ## lint + all tests (the README's test command)
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,52 @@
+"""The sandbox's process environment: what the Lambda runtime and the stack would set, with no AWS."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import MutableMapping
+from typing import Final
+
+SANDBOX_NUMBER: Final = "+12065550100"  # our number: confirmations come from it, replies go to it
+ACCOUNT: Final = "123456789012"
+REGION: Final = "us-east-1"
+E164: Final = re.compile(r"^\+[1-9]\d{6,14}$")
+
+# Always set: the sandbox never talks to AWS, and has one number of its own.
+_FORCED: Final = {
+    "AWS_ACCESS_KEY_ID": "sandbox",
+    "AWS_SECRET_ACCESS_KEY": "sandbox",
+    "AWS_SESSION_TOKEN": "sandbox",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+# Set unless the developer set them: quiet logs, no metrics lines; every other setting is read
+# from the environment as in Lambda (BRAND_NAME, MESSAGE_FREQUENCY, ALLOWED_ORIGINS, ...).
+_DEFAULTS: Final = {
+    "POWERTOOLS_SERVICE_NAME": "sms-optin-sandbox",
+    "POWERTOOLS_METRICS_NAMESPACE": "SmsOptin",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+# Never used here: they would point the handlers at real resources.
+_REMOVED: Final = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "PINPOINT_PROJECT_ID")
+
+
+def prepare_environment(env: MutableMapping[str, str] | None = None) -> str:
+    """Make ``env`` (default: the process environment) a Lambda-like sandbox environment. Returns our
+    number: ``SANDBOX_NUMBER`` if set, else +12065550100; it becomes ORIGINATION_IDENTITY and OWN_NUMBERS."""
+    env = os.environ if env is None else env
+    number = (env.get("SANDBOX_NUMBER") or SANDBOX_NUMBER).strip()
+    if not E164.match(number):
+        raise ValueError(f"SANDBOX_NUMBER must be an E.164 number such as {SANDBOX_NUMBER}")
+    for name in _REMOVED:
+        env.pop(name, None)
+    for name in [n for n in env if n.startswith("AWS_ENDPOINT_URL_")]:
+        env.pop(name)
+    env.update(_FORCED)
+    env["ORIGINATION_IDENTITY"] = number
+    env["OWN_NUMBERS"] = number
+    for name, value in _DEFAULTS.items():
+        env.setdefault(name, value)
+    return number

@@ -1,0 +1,114 @@
+"""Where the sandbox's text messages go instead of a phone: an in-memory log of both directions."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from optin.clock import iso, utcnow
+from optin.ports import SentMessage
+
+
+@dataclass(frozen=True)
+class Message:
+    """One text message. ``direction`` is "outbound" (we sent it) or "inbound" (the handset did)."""
+
+    to: str
+    sender: str
+    body: str
+    sent_at: datetime
+    message_id: str
+    direction: str = "outbound"
+
+    def to_json(self) -> dict[str, Any]:
+        """The sandbox API's message shape: {"to", "from", "body", "sentAt", "messageId"}."""
+        return {
+            "to": self.to,
+            "from": self.sender,
+            "body": self.body,
+            "sentAt": iso(self.sent_at),
+            "messageId": self.message_id,
+        }
+
+
+class Outbox:
+    """:class:`optin.ports.SmsSender` that keeps every message instead of sending it, and the
+    simulator's replies beside them. Safe to use from several threads."""
+
+    def __init__(
+        self,
+        origination: str,
+        clock: Callable[[], datetime] = utcnow,
+        on_message: Callable[[Message], None] | None = None,
+    ) -> None:
+        self.origination = origination
+        self._clock = clock
+        self._on_message = on_message
+        self._lock = threading.Lock()
+        self._messages: list[Message] = []
+
+    # -- SmsSender ----------------------------------------------------------------------------------
+    def send(self, to: str, body: str) -> SentMessage:
+        message = Message(to, self.origination, body, self._clock(), str(uuid.uuid4()))
+        self._append(message)
+        return SentMessage(message_id=message.message_id, sent_at=message.sent_at)
+
+    # -- the simulator ------------------------------------------------------------------------------
+    def record_inbound(self, sender: str, to: str, body: str, message_id: str, at: datetime) -> Message:
+        message = Message(to, sender, body, at, message_id, direction="inbound")
+        self._append(message)
+        return message
+
+    def has_inbound(self, message_id: str) -> bool:
+        with self._lock:
+            return any(m.direction == "inbound" and m.message_id == message_id for m in self._messages)
+
+    def _append(self, message: Message) -> None:
+        with self._lock:
+            self._messages.append(message)
+        if self._on_message is not None:
+            self._on_message(message)
+
+    def sent(self, to: str | None = None) -> list[Message]:
+        """Messages we sent (to ``to`` only, when given), oldest first."""
+        with self._lock:
+            return [m for m in self._messages if m.direction == "outbound" and (to is None or m.to == to)]
+
+    def conversation(self, phone: str) -> list[Message]:
+        """Both directions between us and ``phone``, oldest first."""
+        with self._lock:
+            return [
+                m
+                for m in self._messages
+                if (m.direction == "outbound" and m.to == phone)
+                or (m.direction == "inbound" and m.sender == phone)
+            ]
+
+    def phones(self) -> list[str]:
+        """Every handset in the log, most recently active first."""
+        with self._lock:
+            latest: dict[str, datetime] = {}
+            for m in self._messages:
+                phone = m.to if m.direction == "outbound" else m.sender
+                latest[phone] = m.sent_at
+        return sorted(latest, key=lambda phone: latest[phone], reverse=True)
+
+    def last_sent_id(self, to: str) -> str | None:
+        sent = self.sent(to)
+        return sent[-1].message_id if sent else None
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._messages)
+
+    def since(self, index: int) -> list[Message]:
+        with self._lock:
+            return list(self._messages[index:])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._messages.clear()

@@ -1,0 +1,307 @@
+"""The sandbox's HTTP server (stdlib only), bound to 127.0.0.1.
+
+Routes:
+  GET  /, /<file>                 the registration form from web/ (config.json points it at this server)
+  POST /register, POST /validate  the API: API Gateway events through the real Lambda handlers
+  GET  /sandbox                   the phone simulator page
+  GET  /sandbox/messages?phone=   texts sent to a number, oldest first            (contract)
+  POST /sandbox/inbound           a two-way SMS from a handset, through SNS/SQS   (contract)
+  GET  /sandbox/contacts/<phone>  the stored contact and its audit trail          (contract)
+  GET  /sandbox/phones, GET /sandbox/conversation?phone=, POST /sandbox/reset     (for the simulator page)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from local.outbox import Message
+from local.sandbox import API_ROUTES, E164, BadRequest, HttpRequest, Sandbox
+from optin.masking import mask
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+WEB_ROOT: Final = ROOT / "web"
+STATIC_ROOT: Final = Path(__file__).resolve().parent / "static"
+MAX_BODY: Final = 64 * 1024
+
+CONTENT_TYPES: Final = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+    ".webmanifest": "application/manifest+json",
+}
+# What the stack's CloudFront response headers policy does for the site, so a page that would break
+# there (an inline script, a CDN asset) breaks here first.
+PAGE_HEADERS: Final = (
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+# Polled by the simulator page every second: not worth a log line each.
+_QUIET_PATHS: Final = ("/sandbox/phones", "/sandbox/conversation", "/sandbox/contacts/", "/sandbox/messages")
+
+
+def log(line: str) -> None:
+    """One line on the terminal, phone numbers masked."""
+    print(f"[sandbox {datetime.now():%H:%M:%S}] {mask(line)}", file=sys.stderr, flush=True)
+
+
+def log_message(message: Message) -> None:
+    arrow = f"SMS to {message.to}" if message.direction == "outbound" else f"SMS from {message.sender}"
+    log(f'{arrow}: "{message.body}"')
+
+
+def parse_query(query: str) -> dict[str, str]:
+    """Query parameters, with a literal '+' kept as a plus: ?phone=+12065550142 means what it says."""
+    return dict(parse_qsl(query.replace("+", "%2B"), keep_blank_values=True))
+
+
+class SandboxServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox, web_root: Path = WEB_ROOT) -> None:
+        super().__init__(address, SandboxHandler)
+        self.sandbox = sandbox
+        self.web_root = web_root.resolve()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def page_config(self) -> dict[str, Any]:
+        """web/config.json, pointed at this server and in step with the settings the texts use."""
+        try:
+            config = json.loads((self.web_root / "config.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            config = {}
+        settings = self.sandbox.settings
+        config.update(
+            apiBaseUrl="",  # the page's own origin: this server
+            brandName=settings.brand,
+            messageFrequency=settings.message_frequency,
+            countries=list(settings.allowed_countries),
+            defaultCountry=settings.default_country,
+        )
+        return config
+
+
+class SandboxHandler(BaseHTTPRequestHandler):
+    server: SandboxServer
+    server_version = "sms-optin-sandbox"
+    sys_version = ""
+
+    # -- dispatch -------------------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_HEAD(self) -> None:
+        self._dispatch("HEAD")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch("OPTIONS")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        path, query = parts.path, parse_query(parts.query)
+        try:
+            if path in API_ROUTES:
+                self._api(method, path, query)
+                return
+            allowed, action = self._route(path, query)
+            if method not in allowed:
+                self._json(
+                    HTTPStatus.METHOD_NOT_ALLOWED,
+                    {"message": "Method not allowed."},
+                    [("Allow", ", ".join(allowed))],
+                )
+                return
+            action()
+        except BadRequest as exc:
+            body: dict[str, Any] = {"message": exc.message}
+            if exc.errors:
+                body["errors"] = exc.errors
+            self._json(HTTPStatus.BAD_REQUEST, body)
+        except Exception as exc:  # the sandbox keeps serving; the cause is on the terminal
+            log(f"error on {method} {path}: {type(exc).__name__}: {exc}")
+            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": f"Sandbox error: {type(exc).__name__}"})
+
+    def _route(self, path: str, query: dict[str, str]) -> tuple[tuple[str, ...], Callable[[], None]]:
+        """The methods a path accepts and what answers it."""
+        read = ("GET", "HEAD")
+        if path == "/sandbox/inbound":
+            return ("POST",), self._inbound
+        if path == "/sandbox/reset":
+            return ("POST",), self._reset
+        if path.startswith("/sandbox/contacts/"):
+            return read, lambda: self._contact(unquote(path.removeprefix("/sandbox/contacts/")))
+        if path == "/sandbox/messages":
+            return read, lambda: self._messages(query)
+        if path == "/sandbox/conversation":
+            return read, lambda: self._conversation(query)
+        if path == "/sandbox/phones":
+            return read, self._phones
+        if path in ("/sandbox", "/sandbox/"):
+            return read, lambda: self._file(STATIC_ROOT, "sandbox.html")
+        if path.startswith("/sandbox/assets/"):
+            return read, lambda: self._file(STATIC_ROOT, unquote(path.removeprefix("/sandbox/assets/")))
+        if path.startswith("/sandbox/"):
+            return read, lambda: self._json(HTTPStatus.NOT_FOUND, {"message": "Not found."})
+        if path == "/config.json":
+            return read, lambda: self._json(HTTPStatus.OK, self.server.page_config())
+        name = "index.html" if path == "/" else unquote(path.lstrip("/"))
+        return read, lambda: self._file(self.server.web_root, name)
+
+    # -- the API ----------------------------------------------------------------------------------------
+    def _api(self, method: str, path: str, query: dict[str, str]) -> None:
+        request = HttpRequest(
+            method=method,
+            path=path,
+            query=query,
+            headers=list(self.headers.items()),
+            body=self._body(),
+            source_ip=self.client_address[0],
+        )
+        response = self.server.sandbox.invoke_api(request)
+        self._send(response.status, response.body, response.headers)
+
+    # -- the sandbox API --------------------------------------------------------------------------------
+    def _inbound(self) -> None:
+        try:
+            payload = json.loads(self._body() or b"null")
+        except ValueError:
+            raise BadRequest(
+                "The request body must be valid JSON.", {"body": "Send a JSON object."}
+            ) from None
+        try:
+            result = self.server.sandbox.receive(payload)
+        except RuntimeError as exc:
+            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": str(exc)})
+            return
+        message = result["message"]
+        self._json(
+            HTTPStatus.ACCEPTED,
+            {
+                "message": "Processed.",
+                "inboundMessageId": message["inboundMessageId"],
+                "twoWayMessage": message,
+                "replies": result["replies"],
+            },
+        )
+
+    def _reset(self) -> None:
+        self.server.sandbox.reset()
+        self._json(HTTPStatus.OK, {"message": "Reset: no contacts, no messages."})
+
+    def _contact(self, phone: str) -> None:
+        contact = self.server.sandbox.contact(_phone(phone))
+        if contact is None:
+            self._json(HTTPStatus.NOT_FOUND, {"message": "No contact for this number."})
+        else:
+            self._json(HTTPStatus.OK, contact)
+
+    def _messages(self, query: dict[str, str]) -> None:
+        phone = _phone(query["phone"]) if "phone" in query else None
+        self._json(HTTPStatus.OK, [m.to_json() for m in self.server.sandbox.outbox.sent(phone)])
+
+    def _conversation(self, query: dict[str, str]) -> None:
+        phone = _phone(query.get("phone", ""))
+        messages = self.server.sandbox.outbox.conversation(phone)
+        self._json(HTTPStatus.OK, [{**m.to_json(), "direction": m.direction} for m in messages])
+
+    def _phones(self) -> None:
+        outbox = self.server.sandbox.outbox
+        self._json(HTTPStatus.OK, {"ourNumber": self.server.sandbox.number, "phones": outbox.phones()})
+
+    # -- files ------------------------------------------------------------------------------------------
+    def _file(self, root: Path, name: str) -> None:
+        target = (root / name).resolve()
+        if (
+            not target.is_relative_to(root)
+            or any(part.startswith(".") for part in target.relative_to(root).parts)
+            or not target.is_file()
+            or target.suffix not in CONTENT_TYPES
+        ):
+            self._send(HTTPStatus.NOT_FOUND, b"Not found.\n", [("Content-Type", "text/plain; charset=utf-8")])
+            return
+        headers = [("Content-Type", CONTENT_TYPES[target.suffix]), ("Cache-Control", "no-cache")]
+        if target.suffix == ".html":
+            headers.extend(PAGE_HEADERS)
+        self._send(HTTPStatus.OK, target.read_bytes(), headers)
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+    def _body(self) -> bytes:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise BadRequest("Content-Length must be a number.") from None
+        if length > MAX_BODY:
+            raise BadRequest(f"The request body is larger than {MAX_BODY} bytes.")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _json(self, status: int, body: Any, headers: list[tuple[str, str]] | None = None) -> None:
+        payload = json.dumps(body, indent=1).encode("utf-8")
+        self._send(
+            status,
+            payload,
+            [("Content-Type", "application/json"), ("Cache-Control", "no-store"), *(headers or [])],
+        )
+
+    def _send(self, status: int, body: bytes, headers: list[tuple[str, str]]) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in {"content-length", "connection", "date", "server"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = urlsplit(self.path).path
+        status = int(code) if isinstance(code, int) or str(code).isdigit() else 0
+        quiet = self.command in ("GET", "HEAD") and (path.startswith(_QUIET_PATHS) or status < 400)
+        if not quiet or status >= 500:
+            log(f"{self.command} {path} {status or code}")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log(format % args)
+
+
+def _phone(value: str) -> str:
+    phone = value.strip()
+    if not E164.match(phone):
+        raise BadRequest(
+            "Use an E.164 number such as +12065550142.", {"phone": "Use E.164, e.g. +12065550142."}
+        )
+    return phone
