@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -171,6 +171,13 @@ class RegistrationApi(Construct):
     @property
     def url(self) -> str:
         return self.api.url
+
+    @property
+    def origin(self) -> str:
+        """``https://<api id>.execute-api.<region>.<suffix>``: no stage, so the site's CSP can name it
+        without depending on the deployment (which depends on the site through CORS)."""
+        stack = Stack.of(self)
+        return f"https://{self.api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}"
 
     def _cors_on_errors(self) -> None:
         """Let the browser read API Gateway's own errors (throttling, bad body) from a single origin."""

@@ -58,6 +58,7 @@ _PHONE_NUMBER_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sms-voice:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"phone-number/(?P<id>phone-[0-9a-f]{32})$"
 )
+_URL = re.compile(r"^https://[^\s\"'<>]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _CONFIGURATION_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
@@ -139,6 +140,9 @@ class Config:
     alarm_email: str | None
     inbound_max_concurrency: int
     dlq_max_receive_count: int
+    web: bool
+    terms_url: str
+    privacy_url: str
     settings: Settings = field(repr=False)
     settings_environment: Mapping[str, str] = field(repr=False)
 
@@ -174,6 +178,9 @@ class Config:
             alarm_email=read.optional_pattern("alarmEmail", _EMAIL, "an email address"),
             inbound_max_concurrency=read.integer("inboundMaxConcurrency", 5, minimum=2, maximum=1000),
             dlq_max_receive_count=read.integer("dlqMaxReceiveCount", 5, minimum=1, maximum=1000),
+            web=read.boolean("web", True),
+            terms_url=read.pattern("termsUrl", "https://example.com/terms", _URL, "an https:// URL"),
+            privacy_url=read.pattern("privacyUrl", "https://example.com/privacy", _URL, "an https:// URL"),
             settings=_parse_settings(settings_environment),
             settings_environment=settings_environment,
         )

@@ -17,6 +17,7 @@ from stacks.functions import Functions, FunctionSpec
 from stacks.inbound import InboundPipeline
 from stacks.messaging import Messaging
 from stacks.monitoring import Monitoring
+from stacks.web import WebHosting
 
 REGISTRATION = FunctionSpec(
     name="Registration",
@@ -78,7 +79,11 @@ class SmsOptinStack(Stack):
             **kwargs,
         )
         self.config = config
-        self.allowed_origins = (*config.allowed_origins, *extra_origins)
+        # The form's site comes first: its origin is the API's first CORS origin. Its CSP names the
+        # API's origin, which is only known once the API exists (resolved at synthesis).
+        self.web = WebHosting(self, "Web", api_origin=lambda: self.api.origin) if config.web else None
+        site = (self.web.origin,) if self.web else ()
+        self.allowed_origins = (*site, *config.allowed_origins, *extra_origins)
 
         self.messaging = Messaging(self, "Messaging", config=config)
         self.data = ContactsData(self, "Data")
@@ -116,6 +121,9 @@ class SmsOptinStack(Stack):
             waf_rate_limit=config.waf_rate_limit if config.waf else None,
         )
 
+        if self.web:
+            self.web.publish(self.site_config())
+
         self.monitoring = Monitoring(
             self, "Monitoring", key=self.messaging.key, alarm_email=config.alarm_email
         )
@@ -149,6 +157,19 @@ class SmsOptinStack(Stack):
             environment["ALLOWED_ORIGINS"] = ",".join(self.allowed_origins)
         return environment
 
+    def site_config(self) -> dict[str, object]:
+        """The form's config.json: where the API is, and the disclosure it shows beside the consent box."""
+        settings = self.config.settings
+        return {
+            "apiBaseUrl": self.api.url.rstrip("/"),
+            "brandName": settings.brand,
+            "messageFrequency": settings.message_frequency,
+            "termsUrl": self.config.terms_url,
+            "privacyUrl": self.config.privacy_url,
+            "defaultCountry": settings.default_country,
+            "countries": list(settings.allowed_countries),
+        }
+
     def _grant(self, spec: FunctionSpec, function: lambda_.Function) -> None:
         if spec.validates_numbers:
             self.messaging.grant_validate(function)
@@ -173,6 +194,8 @@ class SmsOptinStack(Stack):
                 "Inbound SMS that failed repeatedly",
             ),
         }
+        if self.web:
+            outputs["SiteUrl"] = (self.web.url, "The registration form (CloudFront)")
         if self.messaging.pinpoint_project_id:
             outputs["PinpointProjectId"] = (
                 self.messaging.pinpoint_project_id,

@@ -28,6 +28,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "apiThrottleRate": 7,
         "apiThrottleBurst": 13,
         "logRetentionDays": 90,
+        "web": False,  # no hosted form: the one CORS origin is the configured one
     },
     "existing": {
         "numberMode": "existing",

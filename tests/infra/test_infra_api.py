@@ -84,15 +84,6 @@ def test_routes_validate_bodies_against_json_schema_models(
     assert "maxProperties" in schema
 
 
-def test_no_cors_without_origins(default: dict) -> None:
-    assert not [
-        m
-        for m in resources(default, "AWS::ApiGateway::Method").values()
-        if props(m)["HttpMethod"] == "OPTIONS"
-    ]
-    assert "Access-Control-Allow-Origin" not in text(default)
-
-
 def test_cors_single_origin(new: dict) -> None:
     for path in ("register", "validate"):
         options = method(new, "OPTIONS", path)

@@ -60,8 +60,9 @@ def test_code_change_rebuilds_only_the_asset(tmp_path: Path, asset: Path) -> Non
         (Path(__file__).parents[2] / "lambdas/requirements.txt").read_bytes()
     )
     build = tmp_path / "build"
-    for cached in asset.parent.glob("lambda-deps-*"):  # seed the cache: no pip, no network
-        shutil.copytree(cached, build / cached.name)
+    # Seed the cache with the dependencies the session's asset was built from: no pip, no network.
+    cached = asset.parent / f"lambda-deps-{asset.name.removeprefix('lambda-asset-').split('-')[0]}"
+    shutil.copytree(cached, build / cached.name)
     first = lambda_asset(lambdas, build)
     assert (first / "pydantic").is_dir()
     assert not (first / "optin" / "__pycache__").exists()

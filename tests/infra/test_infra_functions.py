@@ -123,7 +123,8 @@ def test_environment_points_at_the_stacks_resources(default: dict, new: dict, ex
     app, _ = only(default, "AWS::Pinpoint::App")
     assert e["PINPOINT_PROJECT_ID"] == ref(app)
     assert "CONFIGURATION_SET" not in e
-    assert "ALLOWED_ORIGINS" not in e
+    distribution, _ = only(default, "AWS::CloudFront::Distribution")
+    assert e["ALLOWED_ORIGINS"] == {"Fn::Join": ["", ["https://", get_att(distribution, "DomainName")]]}
 
     e = env(new, "InboundSms")
     assert "PINPOINT_PROJECT_ID" not in e
@@ -134,7 +135,10 @@ def test_environment_points_at_the_stacks_resources(default: dict, new: dict, ex
     setup, _ = only(existing, "Custom::SmsTwoWay")
     assert e["ORIGINATION_IDENTITY"] == EXISTING_ARN
     assert e["OWN_NUMBERS"] == get_att(setup, "PhoneNumber")
-    assert e["ALLOWED_ORIGINS"] == ",".join(ORIGINS)
+    distribution, _ = only(existing, "AWS::CloudFront::Distribution")
+    assert e["ALLOWED_ORIGINS"] == {
+        "Fn::Join": ["", ["https://", get_att(distribution, "DomainName"), "," + ",".join(ORIGINS)]]
+    }
 
 
 @pytest.mark.parametrize("variant", ["default", "new", "existing"])
