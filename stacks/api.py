@@ -180,10 +180,25 @@ class RegistrationApi(Construct):
         return f"https://{self.api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}"
 
     def _cors_on_errors(self) -> None:
-        """Let the browser read API Gateway's own errors (throttling, bad body) from a single origin."""
-        if len(self.allowed_origins) != 1:
+        """API Gateway's own errors: a body the schema refuses answers in the handlers' JSON shape (with
+        the validator's explanation under ``errors``), and with a single origin the browser may read them."""
+        headers = (
+            {"Access-Control-Allow-Origin": f"'{self.allowed_origins[0]}'", "Vary": "'Origin'"}
+            if len(self.allowed_origins) == 1
+            else None
+        )
+        self.api.add_gateway_response(
+            "BadRequestBody",
+            type=apigw.ResponseType.BAD_REQUEST_BODY,
+            status_code="400",
+            response_headers=headers,
+            templates={
+                "application/json": '{"message": "Some fields are not valid.", '
+                '"errors": {"body": "$util.escapeJavaScript($context.error.validationErrorString)"}}'
+            },
+        )
+        if headers is None:
             return
-        headers = {"Access-Control-Allow-Origin": f"'{self.allowed_origins[0]}'", "Vary": "'Origin'"}
         for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
             self.api.add_gateway_response(
                 f"Cors{response_type.response_type}", type=response_type, response_headers=headers

@@ -120,3 +120,15 @@ def test_waf_rate_rule_only_when_enabled(default: dict, new: dict) -> None:
     assert props(association)["WebACLArn"] == get_att(acl_id, "Arn")
     stage_id, _ = only(new, "AWS::ApiGateway::Stage")
     assert ref(stage_id) in props(association)["ResourceArn"]["Fn::Join"][1]
+
+
+def test_a_body_refused_by_the_schema_still_answers_in_the_handlers_error_shape(templates: dict) -> None:
+    for template in templates.values():
+        responses = [
+            props(r)
+            for r in resources(template, "AWS::ApiGateway::GatewayResponse").values()
+            if props(r)["ResponseType"] == "BAD_REQUEST_BODY"
+        ]
+        assert len(responses) == 1 and responses[0]["StatusCode"] == "400"
+        body = responses[0]["ResponseTemplates"]["application/json"]
+        assert '"errors"' in body and "validationErrorString" in body
