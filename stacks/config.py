@@ -94,6 +94,8 @@ _SETTINGS_OPTIONAL = {
     "optOutKeywords": ("OPT_OUT_KEYWORDS", "list", "opt_out_keywords"),
     "optInKeywords": ("OPT_IN_KEYWORDS", "list", "opt_in_keywords"),
     "helpKeywords": ("HELP_KEYWORDS", "list", "help_keywords"),
+    "followUpSequence": ("FOLLOW_UP_SEQUENCE", "json", "follow_up_steps"),
+    "followUpSendWindow": ("FOLLOW_UP_SEND_WINDOW", "text", "follow_up_window"),
 }
 _SETTINGS_KEYS = {**_SETTINGS_ALWAYS, **_SETTINGS_OPTIONAL}
 
@@ -259,6 +261,13 @@ def _settings_environment(read: _Reader) -> dict[str, str]:
 
 
 def _as_environment_value(key: str, value: Any, kind: str) -> str:
+    if kind == "json":  # a JSON list in cdk.json, or its text with -c
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ConfigError(f"context key '{key}' must be JSON, got {value!r}") from None
+        return json.dumps(value, separators=(",", ":"))
     if kind == "list":
         items = _as_list(key, value)
         if not items:

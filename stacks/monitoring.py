@@ -47,15 +47,21 @@ class Monitoring(Construct):
                 )
             )
 
-    def dead_letter_queue(self, queue: sqs.IQueue) -> cloudwatch.Alarm:
-        """Any message in the dead-letter queue is an inbound SMS nobody answered."""
+    def dead_letter_queue(
+        self,
+        queue: sqs.IQueue,
+        *,
+        name: str = "",
+        what: str = "Inbound SMS failed repeatedly and sits in the dead-letter queue",
+    ) -> cloudwatch.Alarm:
+        """Any message in a dead-letter queue is work that was not done (an SMS nobody answered...)."""
         return self._alarm(
-            "DeadLetterQueueAlarm",
+            f"{name}DeadLetterQueueAlarm",
             queue.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(1), statistic="Maximum"
             ),
             threshold=1,
-            description="Inbound SMS failed repeatedly and sits in the dead-letter queue: inspect and redrive.",
+            description=f"{what}: inspect and redrive.",
         )
 
     def queue_age(self, queue: sqs.IQueue, max_age_seconds: int = 300) -> cloudwatch.Alarm:

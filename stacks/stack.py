@@ -13,6 +13,7 @@ from stacks.api import REGISTER_SCHEMA, VALIDATE_SCHEMA, RegistrationApi
 from stacks.bundling import lambda_asset
 from stacks.config import Config
 from stacks.data import CONTACTS, IDEMPOTENCY, LOOKUP_CACHE, ContactsData
+from stacks.followups import FollowUpScheduling
 from stacks.functions import Functions, FunctionSpec
 from stacks.inbound import InboundPipeline
 from stacks.messaging import Messaging
@@ -50,7 +51,17 @@ INBOUND_SMS = FunctionSpec(
     syncs_endpoints=True,
     tables=(CONTACTS, IDEMPOTENCY),
 )
-FUNCTION_SPECS = (REGISTRATION, PHONE_VALIDATION, INBOUND_SMS)
+FOLLOW_UP = FunctionSpec(
+    name="FollowUp",
+    handler="optin.handlers.follow_up.handler",
+    service="follow-up",
+    description="A scheduled follow-up step: re-checks consent and quiet hours, sends at most once",
+    timeout_seconds=30,
+    memory_mb=256,
+    sends_sms=True,
+    tables=(CONTACTS, IDEMPOTENCY),
+)
+FUNCTION_SPECS = (REGISTRATION, PHONE_VALIDATION, INBOUND_SMS, FOLLOW_UP)
 
 
 class SmsOptinStack(Stack):
@@ -87,6 +98,13 @@ class SmsOptinStack(Stack):
 
         self.messaging = Messaging(self, "Messaging", config=config)
         self.data = ContactsData(self, "Data")
+        self.follow_ups = FollowUpScheduling(
+            self,
+            "FollowUps",
+            group_name=f"{config.stack_name}-follow-ups",
+            sender_timeout_seconds=FOLLOW_UP.timeout_seconds,
+            max_receive_count=config.dlq_max_receive_count,
+        )
         self.functions = Functions(
             self,
             "Functions",
@@ -97,6 +115,10 @@ class SmsOptinStack(Stack):
         )
         for spec, function in self.functions:
             self._grant(spec, function)
+        # Confirming schedules a contact's steps and opting out deletes them; a late step reschedules itself.
+        self.follow_ups.grant_scheduling(self.functions[INBOUND_SMS.name], delete=True)
+        self.follow_ups.grant_scheduling(self.functions[FOLLOW_UP.name], delete=False)
+        self.follow_ups.drive(self.functions[FOLLOW_UP.name])
 
         self.inbound = InboundPipeline(
             self,
@@ -128,6 +150,11 @@ class SmsOptinStack(Stack):
             self, "Monitoring", key=self.messaging.key, alarm_email=config.alarm_email
         )
         self.monitoring.dead_letter_queue(self.inbound.dead_letter_queue)
+        self.monitoring.dead_letter_queue(
+            self.follow_ups.dead_letter_queue,
+            name="FollowUp",
+            what="A follow-up step could not be delivered or sent",
+        )
         self.monitoring.queue_age(self.inbound.queue)
         self.monitoring.api_server_errors(self.api.api)
         for spec, function in self.functions:
@@ -145,6 +172,7 @@ class SmsOptinStack(Stack):
             "OWN_NUMBERS": self.messaging.own_numbers,
             # The numbers this stack configures have self-managed opt-outs: our function answers STOP/HELP.
             "SELF_MANAGED_OPT_OUTS": "true",
+            **self.follow_ups.environment(),
             **self.config.settings_environment,
         }
         if self.messaging.keywords:  # the number answers these itself: no second reply from us

@@ -3,6 +3,12 @@
 Each message is applied once: the contact change, its audit entry and a marker keyed by the
 inboundMessageId are written in one transaction. The marker also remembers the reply owed, so
 a redelivery after a failed send sends the reply without applying the message a second time.
+
+Follow-ups (when a sequence is configured): after a confirmation, opt-in or opt-out, and after the
+reply, the contact's scheduled follow-ups are synced (created or deleted). That sync is idempotent and
+runs again on every redelivery or duplicate of a message, from the contact as it is then; when it
+fails, the record fails (the opt-in and the reply stand) so the queue redelivers it and the sync is
+retried, ending in the dead-letter queue if it keeps failing.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from optin.ports import (
     DependencyUnavailable,
     DuplicateMessage,
     EndpointMirror,
+    FollowUps,
     InboundMarker,
     InboundMarkers,
     RecipientOptedOut,
@@ -30,6 +37,7 @@ from optin.settings import Settings, SettingsError
 from optin.texts import reply_text
 
 MARKER_LIFETIME = timedelta(days=14)  # longer than SQS can keep a message
+_FOLLOW_UP_OUTCOMES = {"confirmed", "opted_in", "opted_out"}  # the consent changes follow-ups track
 _OUTCOME_METRICS = {
     "confirmed": "OptInConfirmed",
     "opted_in": "OptedIn",
@@ -55,6 +63,7 @@ class InboundService:
         sms: SmsSender,
         mirror: EndpointMirror | None,
         clock: Callable[[], datetime],
+        follow_ups: FollowUps | None = None,
     ) -> None:
         if not settings.our_numbers:
             raise SettingsError("OWN_NUMBERS (or an E.164 ORIGINATION_IDENTITY) must name our number(s)")
@@ -64,6 +73,7 @@ class InboundService:
         self._sms = sms
         self._mirror = mirror
         self._clock = clock
+        self._follow_ups = follow_ups
         self._matcher = matcher_for(settings)
 
     def handle(self, message: InboundMessage) -> str:
@@ -80,19 +90,39 @@ class InboundService:
         marker = self._markers.get(marker_id)
         if marker is not None and marker.done:
             count("InboundDuplicate")
+            self._sync_follow_ups(message.origination_number)  # an earlier sync may have failed
             return "duplicate"
         outcome = "redelivered"
+        changed: Contact | None = None
         if marker is None:
             try:
-                marker, outcome = self._apply(message, marker_id)
+                marker, outcome, changed = self._apply(message, marker_id)
             except DuplicateMessage:
                 count("InboundDuplicate")
-                return "duplicate"
+                return "duplicate"  # the delivery that applied it syncs the follow-ups
         if marker.reply:
             self._deliver(marker)
+        if outcome == "redelivered":
+            self._sync_follow_ups(message.origination_number)
+        elif changed is not None:
+            self._sync_follow_ups(message.origination_number, changed)
         return outcome
 
-    def _apply(self, message: InboundMessage, marker_id: str) -> tuple[InboundMarker, str]:
+    def _sync_follow_ups(self, phone: str, contact: Contact | None = None) -> None:
+        """Schedule or cancel the contact's follow-ups (``contact``: as just saved; None: read it).
+        Raises DependencyUnavailable so the record is retried; the retry syncs again."""
+        if self._follow_ups is None:
+            return
+        try:
+            contact = contact or self._contacts.get(phone)
+            if contact is not None:
+                self._follow_ups.sync(contact)
+        except DependencyUnavailable as exc:
+            logger.warning("follow-up sync failed; the message will be retried", extra={"error": str(exc)})
+            count("FollowUpSyncFailed")
+            raise
+
+    def _apply(self, message: InboundMessage, marker_id: str) -> tuple[InboundMarker, str, Contact | None]:
         match = self._matcher.match(message.body)
         phone = message.origination_number
         expires = self._clock() + MARKER_LIFETIME
@@ -113,9 +143,10 @@ class InboundService:
             count(_OUTCOME_METRICS[decision.outcome])
         if decision.outcome == "unknown":
             count("InboundFromUnknown")
-        if contact is not None and decision.outcome in {"confirmed", "opted_in", "opted_out"}:
+        if contact is not None and decision.outcome in _FOLLOW_UP_OUTCOMES:
             mirror_quietly(self._mirror, contact)
-        return marker, decision.outcome
+            return marker, decision.outcome, contact
+        return marker, decision.outcome, None
 
     def _owed(self, decision: InboundDecision, match: KeywordMatch) -> Reply | None:
         reply = decision.reply

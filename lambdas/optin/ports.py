@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from optin.consent import AuditEvent, Contact
 from optin.phone_numbers import CarrierInfo
+
+if TYPE_CHECKING:
+    from optin.followups import ScheduledSend
 
 
 class ContactConflict(Exception):
@@ -110,3 +113,31 @@ class EndpointMirror(Protocol):
     """Keeps a Pinpoint endpoint in step with the contact, where the account still has Pinpoint."""
 
     def mirror(self, contact: Contact) -> None: ...
+
+
+# -- Follow-up sequences (issue 6) -----------------------------------------------------------------------
+class FollowUps(Protocol):
+    """Keeps a contact's scheduled follow-up steps in line with its consent state."""
+
+    def sync(self, contact: Contact) -> None:
+        """CONFIRMED: make sure this episode's steps are scheduled; OPTED_OUT: delete them. Idempotent;
+        raises DependencyUnavailable (the caller retries)."""
+        ...
+
+
+class FollowUpScheduler(Protocol):
+    """One-time schedules that invoke the follow-up sender."""
+
+    def create(self, send: ScheduledSend) -> bool:
+        """False when a schedule of that name exists already."""
+        ...
+
+    def delete(self, name: str) -> bool:
+        """False when there was no such schedule."""
+        ...
+
+
+class TypedSmsSender(Protocol):
+    """An SmsSender that also sets the message type (PROMOTIONAL for a drip)."""
+
+    def send(self, to: str, body: str, message_type: str = "TRANSACTIONAL") -> SentMessage: ...

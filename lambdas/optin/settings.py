@@ -8,9 +8,14 @@ A bad value fails loudly at the first invocation with the variable's name in the
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from optin.followups import FollowUpStep
 
 DEFAULT_CONFIRM_KEYWORDS = ("YES", "Y", "CONFIRM")
 DEFAULT_OPT_OUT_KEYWORDS = (
@@ -105,6 +110,15 @@ class Settings:
     opt_in_keywords: tuple[str, ...] = DEFAULT_OPT_IN_KEYWORDS  # OPT_IN_KEYWORDS
     help_keywords: tuple[str, ...] = DEFAULT_HELP_KEYWORDS  # HELP_KEYWORDS
 
+    # Follow-up sequence (issue 6): drip steps after confirmation, one-time EventBridge Scheduler schedules.
+    # FOLLOW_UP_SEQUENCE is JSON (shape in docs/followups.md); empty means no follow-ups at all.
+    follow_up_steps: tuple[FollowUpStep, ...] = ()  # FOLLOW_UP_SEQUENCE
+    follow_up_window: tuple[int, int] = (9 * 60, 20 * 60)  # FOLLOW_UP_SEND_WINDOW: "09:00-20:00" local time
+    follow_up_schedule_group: str = ""  # FOLLOW_UP_SCHEDULE_GROUP: the stack's schedule group
+    follow_up_target_arn: str = ""  # FOLLOW_UP_TARGET_ARN: the sender function, or its SQS queue
+    follow_up_scheduler_role_arn: str = ""  # FOLLOW_UP_SCHEDULER_ROLE_ARN: role the schedules invoke it with
+    follow_up_dead_letter_arn: str | None = None  # FOLLOW_UP_DLQ_ARN: SQS queue for undeliverable invocations
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from environment variables; unset variables keep their defaults."""
@@ -144,6 +158,7 @@ class Settings:
             opt_out_keywords=_keywords(env, "OPT_OUT_KEYWORDS", d.opt_out_keywords),
             opt_in_keywords=_keywords(env, "OPT_IN_KEYWORDS", d.opt_in_keywords),
             help_keywords=_keywords(env, "HELP_KEYWORDS", d.help_keywords),
+            **_follow_up_sequence(env),  # Follow-up sequence
         )
 
     @property
@@ -239,3 +254,36 @@ def _keywords(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tu
     if not raw:
         return default
     return tuple(" ".join(part.upper().split()) for part in _split(raw))
+
+
+# -- Follow-up sequence ----------------------------------------------------------------------------------
+_SCHEDULE_GROUP = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
+
+
+def _follow_up_sequence(env: Mapping[str, str]) -> dict[str, object]:
+    """The follow-up fields, checked: a bad value names its variable."""
+    from optin.followups import SendWindow, SequenceError, parse_sequence  # no import cycle: loaded here
+
+    try:
+        steps = parse_sequence(env.get("FOLLOW_UP_SEQUENCE"), "FOLLOW_UP_SEQUENCE")
+        window = SendWindow.parse(env.get("FOLLOW_UP_SEND_WINDOW"), "FOLLOW_UP_SEND_WINDOW")
+    except SequenceError as error:
+        raise SettingsError(str(error)) from None
+    group = _text(env, "FOLLOW_UP_SCHEDULE_GROUP", "")
+    if group and not _SCHEDULE_GROUP.match(group):
+        raise SettingsError(f"FOLLOW_UP_SCHEDULE_GROUP must be 1-64 of [0-9A-Za-z_.-], got {group!r}")
+    values: dict[str, object] = {
+        "follow_up_steps": steps,
+        "follow_up_window": (window.start, window.end),
+        "follow_up_schedule_group": group,
+    }
+    for field, variable in (
+        ("follow_up_target_arn", "FOLLOW_UP_TARGET_ARN"),
+        ("follow_up_scheduler_role_arn", "FOLLOW_UP_SCHEDULER_ROLE_ARN"),
+        ("follow_up_dead_letter_arn", "FOLLOW_UP_DLQ_ARN"),
+    ):
+        arn = _optional(env, variable)
+        if arn is not None and not arn.startswith("arn:"):
+            raise SettingsError(f"{variable} must be an ARN (arn:...), got {arn!r}")
+        values[field] = arn if field == "follow_up_dead_letter_arn" else (arn or "")
+    return values

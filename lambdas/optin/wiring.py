@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optin.adapters import aws
 from optin.clock import utcnow
@@ -15,6 +15,10 @@ from optin.lookup import PhoneLookupService
 from optin.ports import CarrierLookup, ContactStore, EndpointMirror, InboundMarkers, LookupCache, SmsSender
 from optin.registration import RegistrationService
 from optin.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # follow-up sequences (issue 6)
+    from optin.follow_up_service import FollowUpSender
+    from optin.ports import FollowUps, FollowUpScheduler, TypedSmsSender
 
 
 class Dependencies:
@@ -97,7 +101,49 @@ class Dependencies:
 
     @cached_property
     def inbound(self) -> InboundService:
-        return InboundService(self.settings, self.contacts, self.markers, self.sms, self.mirror, self.clock)
+        return InboundService(
+            self.settings, self.contacts, self.markers, self.sms, self.mirror, self.clock, self.follow_ups
+        )
+
+    # -- Follow-up sequence: built on first use; tests and the sandbox may assign a substitute scheduler
+    @cached_property
+    def scheduler(self) -> FollowUpScheduler:
+        from optin.adapters.scheduler import EventBridgeScheduler
+
+        s = self.settings
+        return EventBridgeScheduler(
+            self.clients("scheduler"),
+            s.follow_up_schedule_group,
+            s.follow_up_target_arn,
+            s.follow_up_scheduler_role_arn,
+            s.follow_up_dead_letter_arn,
+        )
+
+    @cached_property
+    def follow_ups(self) -> FollowUps | None:
+        """None when no sequence is configured: the inbound flow then never touches the scheduler."""
+        if not self.settings.follow_up_steps:
+            return None
+        from optin.follow_up_service import FollowUpScheduling
+
+        return FollowUpScheduling(self.settings, lambda: self.scheduler, self.clock)
+
+    @cached_property
+    def follow_up_sms(self) -> TypedSmsSender:
+        from optin.adapters.sms import EndUserMessagingSender
+        from optin.follow_up_service import SingleTypeSms
+
+        sms = self.sms
+        # End User Messaging sets each step's message type; a substitute (the sandbox's outbox) knows none.
+        return sms if isinstance(sms, EndUserMessagingSender) else SingleTypeSms(sms)
+
+    @cached_property
+    def follow_up_sender(self) -> FollowUpSender:
+        from optin.follow_up_service import FollowUpSender
+
+        return FollowUpSender(
+            self.settings, self.contacts, self.markers, self.follow_up_sms, self.scheduler, self.clock
+        )
 
 
 _installed: Dependencies | None = None

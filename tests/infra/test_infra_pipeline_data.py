@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from infra_helpers import function, get_att, only, props, ref, resources
+from infra_helpers import function, get_att, only, props, ref, resources, text
 
 SNS = {"Service": "sns.amazonaws.com"}
 
@@ -69,7 +69,7 @@ def test_topic_subscribes_the_queue_with_the_sns_envelope(default: dict) -> None
 def test_queue_drives_inbound_function_with_partial_batch_responses(default: dict) -> None:
     queue_id, queue, _, _ = queues(default)
     inbound_id, inbound = function(default, "InboundSms")
-    _, mapping = only(default, "AWS::Lambda::EventSourceMapping")
+    _, mapping = only(default, "AWS::Lambda::EventSourceMapping", "InboundSms")
     p = props(mapping)
     assert p["FunctionName"] == ref(inbound_id)
     assert p["EventSourceArn"] == get_att(queue_id, "Arn")
@@ -83,7 +83,7 @@ def test_alarm_on_dead_letter_queue_depth(default: dict) -> None:
     (alarm,) = [
         props(a)
         for a in resources(default, "AWS::CloudWatch::Alarm").values()
-        if props(a).get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        if props(a).get("MetricName") == "ApproximateNumberOfMessagesVisible" and dlq_id in text(props(a))
     ]
     assert alarm["Namespace"] == "AWS/SQS"
     assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": get_att(dlq_id, "QueueName")}]

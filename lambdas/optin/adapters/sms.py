@@ -24,12 +24,13 @@ class EndUserMessagingSender:
         self._origination = origination_identity
         self._configuration_set = configuration_set
 
-    def send(self, to: str, body: str) -> SentMessage:
+    def send(self, to: str, body: str, message_type: str = "TRANSACTIONAL") -> SentMessage:
+        """Send one SMS; ``message_type`` is TRANSACTIONAL (the opt-in flow) or PROMOTIONAL (follow-ups)."""
         request: dict[str, Any] = {
             "DestinationPhoneNumber": to,
             "OriginationIdentity": self._origination,
             "MessageBody": body,
-            "MessageType": "TRANSACTIONAL",
+            "MessageType": message_type,
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
