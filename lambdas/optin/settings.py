@@ -110,6 +110,27 @@ class Settings:
     opt_in_keywords: tuple[str, ...] = DEFAULT_OPT_IN_KEYWORDS  # OPT_IN_KEYWORDS
     help_keywords: tuple[str, ...] = DEFAULT_HELP_KEYWORDS  # HELP_KEYWORDS
 
+    # Custom channel (WhatsApp): the delivery function, POST /broadcasts, the broadcast queue (issue 5)
+    whatsapp_transport: str = "graph"  # WHATSAPP_TRANSPORT: graph (Meta Cloud API) | social (AWS EUM Social)
+    whatsapp_phone_number_id: str = ""  # WHATSAPP_PHONE_NUMBER_ID: Meta id, or phone-number-id-... (social)
+    whatsapp_api_version: str = "v23.0"  # WHATSAPP_API_VERSION: Graph version (metaApiVersion for social)
+    whatsapp_base_url: str = "https://graph.facebook.com"  # WHATSAPP_BASE_URL: http only on 127.0.0.1
+    whatsapp_secret_id: str = ""  # WHATSAPP_SECRET_ID: Secrets Manager name or ARN of the token (graph)
+    whatsapp_secret_field: str = "token"  # noqa: S105 -- WHATSAPP_SECRET_FIELD: JSON key of the token
+    whatsapp_secret_max_age_seconds: int = 300  # WHATSAPP_SECRET_MAX_AGE_SECONDS: token cache lifetime
+    whatsapp_rate_per_second: int = 80  # WHATSAPP_RATE_PER_SECOND: per execution environment
+    whatsapp_concurrency: int = 50  # WHATSAPP_CONCURRENCY: requests in flight at most (a whole batch)
+    whatsapp_max_attempts: int = 8  # WHATSAPP_MAX_ATTEMPTS: per message, first try included
+    whatsapp_backoff_base_ms: int = 250  # WHATSAPP_BACKOFF_BASE_MS: first retry waits up to this
+    whatsapp_backoff_max_ms: int = 8000  # WHATSAPP_BACKOFF_MAX_MS: longest wait, unless Retry-After
+    whatsapp_request_timeout_ms: int = 5000  # WHATSAPP_REQUEST_TIMEOUT_MS: one request, connect + read
+    whatsapp_safety_margin_ms: int = 2000  # WHATSAPP_SAFETY_MARGIN_MS: remaining time kept to answer
+    whatsapp_require_confirmed: bool = True  # WHATSAPP_REQUIRE_CONFIRMED: skip numbers not CONFIRMED here
+    whatsapp_default_language: str = "en_US"  # WHATSAPP_DEFAULT_LANGUAGE: when Data names none
+    whatsapp_requeue_delay_seconds: int = 30  # WHATSAPP_REQUEUE_DELAY_SECONDS: before failures retry
+    broadcast_queue_url: str | None = None  # BROADCAST_QUEUE_URL: where broadcast batches are queued
+    broadcast_batch_size: int = 50  # BROADCAST_BATCH_SIZE: endpoints per queued batch, 1 to 50
+
     # Follow-up sequence (issue 6): drip steps after confirmation, one-time EventBridge Scheduler schedules.
     # FOLLOW_UP_SEQUENCE is JSON (shape in docs/followups.md); empty means no follow-ups at all.
     follow_up_steps: tuple[FollowUpStep, ...] = ()  # FOLLOW_UP_SEQUENCE
@@ -158,6 +179,7 @@ class Settings:
             opt_out_keywords=_keywords(env, "OPT_OUT_KEYWORDS", d.opt_out_keywords),
             opt_in_keywords=_keywords(env, "OPT_IN_KEYWORDS", d.opt_in_keywords),
             help_keywords=_keywords(env, "HELP_KEYWORDS", d.help_keywords),
+            **_custom_channel(env, d),  # Custom channel (WhatsApp)
             **_follow_up_sequence(env),  # Follow-up sequence
         )
 
@@ -254,6 +276,55 @@ def _keywords(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tu
     if not raw:
         return default
     return tuple(" ".join(part.upper().split()) for part in _split(raw))
+
+
+# -- Custom channel (WhatsApp) --------------------------------------------------------------------
+_WHATSAPP_TRANSPORTS = ("graph", "social")
+_LOOPBACK_URL = re.compile(r"^http://(127\.0\.0\.1|localhost)(:\d{1,5})?(/.*)?$")
+
+
+def _custom_channel(env: Mapping[str, str], d: Settings) -> dict[str, object]:
+    """The custom-channel fields, checked: a bad value names its variable."""
+    transport = _text(env, "WHATSAPP_TRANSPORT", d.whatsapp_transport).lower()
+    if transport not in _WHATSAPP_TRANSPORTS:
+        raise SettingsError(f"WHATSAPP_TRANSPORT must be graph or social, got {transport!r}")
+    base_url = _text(env, "WHATSAPP_BASE_URL", d.whatsapp_base_url).rstrip("/")
+    if not (base_url.startswith("https://") or _LOOPBACK_URL.match(base_url)):
+        raise SettingsError(
+            f"WHATSAPP_BASE_URL must be an https:// URL (http only on 127.0.0.1), got {base_url!r}"
+        )
+    version = _text(env, "WHATSAPP_API_VERSION", d.whatsapp_api_version)
+    if not re.match(r"^v\d+\.\d+$", version):
+        raise SettingsError(f"WHATSAPP_API_VERSION must look like v23.0, got {version!r}")
+    values: dict[str, object] = {
+        "whatsapp_transport": transport,
+        "whatsapp_phone_number_id": _text(env, "WHATSAPP_PHONE_NUMBER_ID", d.whatsapp_phone_number_id),
+        "whatsapp_api_version": version,
+        "whatsapp_base_url": base_url,
+        "whatsapp_secret_id": _text(env, "WHATSAPP_SECRET_ID", d.whatsapp_secret_id),
+        "whatsapp_secret_field": _text(env, "WHATSAPP_SECRET_FIELD", d.whatsapp_secret_field),
+        "whatsapp_require_confirmed": _bool(env, "WHATSAPP_REQUIRE_CONFIRMED", d.whatsapp_require_confirmed),
+        "whatsapp_default_language": _text(env, "WHATSAPP_DEFAULT_LANGUAGE", d.whatsapp_default_language),
+        "broadcast_queue_url": _optional(env, "BROADCAST_QUEUE_URL"),
+    }
+    bounds = {  # field: (variable, lowest, highest)
+        "whatsapp_secret_max_age_seconds": ("WHATSAPP_SECRET_MAX_AGE_SECONDS", 0, 86_400),
+        "whatsapp_rate_per_second": ("WHATSAPP_RATE_PER_SECOND", 1, 10_000),
+        "whatsapp_concurrency": ("WHATSAPP_CONCURRENCY", 1, 100),
+        "whatsapp_max_attempts": ("WHATSAPP_MAX_ATTEMPTS", 1, 20),
+        "whatsapp_backoff_base_ms": ("WHATSAPP_BACKOFF_BASE_MS", 1, 60_000),
+        "whatsapp_backoff_max_ms": ("WHATSAPP_BACKOFF_MAX_MS", 1, 300_000),
+        "whatsapp_request_timeout_ms": ("WHATSAPP_REQUEST_TIMEOUT_MS", 100, 60_000),
+        "whatsapp_safety_margin_ms": ("WHATSAPP_SAFETY_MARGIN_MS", 0, 60_000),
+        "whatsapp_requeue_delay_seconds": ("WHATSAPP_REQUEUE_DELAY_SECONDS", 0, 900),  # SQS DelaySeconds
+        "broadcast_batch_size": ("BROADCAST_BATCH_SIZE", 1, 50),  # Pinpoint's custom-channel maximum
+    }
+    for name, (variable, lowest, highest) in bounds.items():
+        number = _int(env, variable, getattr(d, name))
+        if not lowest <= number <= highest:
+            raise SettingsError(f"{variable} must be between {lowest} and {highest}, got {number}")
+        values[name] = number
+    return values
 
 
 # -- Follow-up sequence ----------------------------------------------------------------------------------

@@ -14,7 +14,13 @@ from optin.inbound import InboundService
 from optin.lookup import PhoneLookupService
 from optin.ports import CarrierLookup, ContactStore, EndpointMirror, InboundMarkers, LookupCache, SmsSender
 from optin.registration import RegistrationService
-from optin.settings import Settings, load_settings
+from optin.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:  # the custom channel's modules load only in the functions that use them
+    from optin.adapters.contact_directory import DynamoContactDirectory
+    from optin.broadcast import BroadcastQueue, BroadcastService
+    from optin.delivery import DeliveryService
+    from optin.whatsapp import WhatsAppTransport
 
 if TYPE_CHECKING:  # follow-up sequences (issue 6)
     from optin.follow_up_service import FollowUpSender
@@ -104,6 +110,63 @@ class Dependencies:
         return InboundService(
             self.settings, self.contacts, self.markers, self.sms, self.mirror, self.clock, self.follow_ups
         )
+
+    # -- Custom channel (WhatsApp): built on first use; tests and the sandbox may assign substitutes
+    @cached_property
+    def whatsapp(self) -> WhatsAppTransport:
+        s = self.settings
+        if s.whatsapp_transport == "social":
+            from optin.adapters.whatsapp_social import SocialMessagingTransport
+
+            return SocialMessagingTransport(
+                self.clients("socialmessaging"), s.whatsapp_phone_number_id, s.whatsapp_api_version
+            )
+        if not s.whatsapp_secret_id:
+            raise SettingsError("WHATSAPP_SECRET_ID must name the secret holding the WhatsApp token")
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        from optin.adapters.whatsapp_graph import GraphApiTransport, SecretToken
+
+        token = SecretToken(
+            SecretsProvider(boto3_client=self.clients("secretsmanager")),
+            s.whatsapp_secret_id,
+            s.whatsapp_secret_field,
+            s.whatsapp_secret_max_age_seconds,
+        )
+        return GraphApiTransport(
+            s.whatsapp_base_url,
+            s.whatsapp_api_version,
+            s.whatsapp_phone_number_id,
+            token,
+            pool_size=s.whatsapp_concurrency,
+        )
+
+    @cached_property
+    def broadcast_queue(self) -> BroadcastQueue:
+        from optin.adapters.broadcast_queue import SqsBroadcastQueue
+
+        return SqsBroadcastQueue(self.clients("sqs"), self.settings.broadcast_queue_url or "")
+
+    @cached_property
+    def delivery(self) -> DeliveryService:
+        from optin.delivery import DeliveryService
+
+        if not self.settings.whatsapp_phone_number_id:
+            raise SettingsError("WHATSAPP_PHONE_NUMBER_ID must name the WhatsApp number to send from")
+        requeue = self.broadcast_queue if self.settings.broadcast_queue_url else None
+        return DeliveryService(self.settings, self.contact_directory, self.whatsapp, requeue=requeue)
+
+    @cached_property
+    def contact_directory(self) -> DynamoContactDirectory:
+        from optin.adapters.contact_directory import DynamoContactDirectory
+
+        return DynamoContactDirectory(self.clients("dynamodb"), self.settings.contacts_table)
+
+    @cached_property
+    def broadcasts(self) -> BroadcastService:
+        from optin.broadcast import BroadcastService
+
+        return BroadcastService(self.settings, self.contact_directory, self.broadcast_queue, self.clock)
 
     # -- Follow-up sequence: built on first use; tests and the sandbox may assign a substitute scheduler
     @cached_property

@@ -1,0 +1,95 @@
+"""POST /broadcasts (IAM-authorized): send a WhatsApp template to every CONFIRMED contact.
+
+Body: ``{"template": "order_update", "language": "en_US", "components": [...], "source": "form"}``
+(``parameters`` instead of ``components`` for body parameters only; ``source`` optional). Answers 202
+with what was queued. A broadcast too large to queue within one call answers ``"complete": false``
+and a ``cursor``: post the same body again with ``broadcastId`` and ``cursor`` to go on.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from optin.broadcast import BroadcastRequest, InvalidCursor
+from optin.http import json_response, resolver
+from optin.models import BodyError
+from optin.observability import logger, metrics, tracer
+from optin.settings import load_settings
+from optin.throttle import Deadline
+from optin.whatsapp import InvalidTemplate, parse_template
+from optin.wiring import dependencies
+
+API_GATEWAY_SECONDS = 29.0  # API Gateway's integration timeout
+MARGIN_SECONDS = 2.0
+_TEMPLATE_FIELDS = {"templateName": "template", "languageCode": "language"}  # Data key -> body field
+app = resolver(load_settings())
+
+
+def parse_body(raw: str | bytes | None, default_language: str) -> BroadcastRequest:
+    """The broadcast request in a JSON body; raises BodyError naming each bad field."""
+    try:
+        body = json.loads(raw or "null")
+    except ValueError:
+        raise BodyError({"body": "The request body must be valid JSON."}) from None
+    if not isinstance(body, dict):
+        raise BodyError({"body": "The request body must be a JSON object."})
+    errors: dict[str, str] = {}
+    data = {
+        "templateName": body.get("template"),
+        "languageCode": body.get("language"),
+        "components": body.get("components"),
+        "parameters": body.get("parameters"),
+    }
+    template = None
+    try:
+        template = parse_template(data, default_language)
+    except InvalidTemplate as exc:
+        for key, message in exc.errors.items():
+            head, _, rest = key.partition(".")
+            field = _TEMPLATE_FIELDS.get(head, head)
+            errors[f"{field}.{rest}" if rest else field] = message
+    source = body.get("source")
+    if source is not None and (not isinstance(source, str) or not 0 < len(source) <= 2048):
+        errors["source"] = "Must be the source text the contacts signed up with."
+    broadcast_id, cursor = body.get("broadcastId"), body.get("cursor")
+    if (broadcast_id is None) != (cursor is None):
+        errors["cursor"] = "Give broadcastId and cursor together, to resume a broadcast."
+    elif broadcast_id is not None and not (isinstance(broadcast_id, str) and isinstance(cursor, str)):
+        errors["cursor"] = "Use the broadcastId and cursor of the previous answer."
+    if errors or template is None:
+        raise BodyError(errors)
+    return BroadcastRequest(template=template, source=source, broadcast_id=broadcast_id, cursor=cursor)
+
+
+@app.post("/broadcasts")
+@tracer.capture_method
+def start_broadcast() -> Response:
+    deps = dependencies()
+    request = parse_body(app.current_event.decoded_body, deps.settings.whatsapp_default_language)
+    remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
+    deadline = Deadline.after(min(remaining, API_GATEWAY_SECONDS) - MARGIN_SECONDS)
+    try:
+        receipt = deps.broadcasts.start(request, deadline)
+    except InvalidCursor:
+        raise BodyError({"cursor": "Use the cursor of the previous answer."}) from None
+    answer: dict[str, Any] = {
+        "broadcastId": receipt.broadcast_id,
+        "queuedContacts": receipt.contacts,
+        "queuedBatches": receipt.batches,
+        "complete": receipt.complete,
+    }
+    if receipt.cursor:
+        answer["cursor"] = receipt.cursor
+    return json_response(202, answer)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
