@@ -182,6 +182,18 @@ def test_endpoint_is_mirrored_opted_out_when_a_pinpoint_project_is_configured(aw
     assert post(BODY)[0] == 202
 
 
+def test_repeat_submissions_do_not_update_the_endpoint_again(aws, settings, clock):
+    from dataclasses import replace
+
+    install(Dependencies(replace(settings, pinpoint_project_id="proj123"), clients=aws.client, clock=clock))
+    aws.expect_lookup(PHONE)
+    aws.expect_endpoint_update("12065550142", "ALL")
+    aws.expect_sms(PHONE)
+    post(BODY)
+    clock.advance(minutes=2)
+    assert post(BODY)[0] == 202  # the Stubber fails the test on an unexpected UpdateEndpoint
+
+
 def test_a_pinpoint_failure_does_not_fail_the_registration(aws, settings, clock):
     from dataclasses import replace
 

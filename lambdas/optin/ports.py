@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from optin.consent import AuditEvent, Contact
-from optin.phone_numbers import CarrierInfo
 
 if TYPE_CHECKING:
     from optin.followups import ScheduledSend
+    from optin.phone_numbers import CarrierInfo
 
 
 class ContactConflict(Exception):

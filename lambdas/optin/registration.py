@@ -119,7 +119,8 @@ class RegistrationService:
         contact, decision = transact(self._contacts, phone, decide)
         count("RegistrationStarted")
         logger.info("registration", extra={"phone": mask(phone), "outcome": decision.outcome})
-        if contact is not None and decision.outcome != "confirmed":
+        if contact is not None and decision.outcome.split(":")[0] in {"new", "renewed"}:
+            # A new pending episode; repeats of a pending or confirmed number leave the endpoint as it is.
             mirror_quietly(self._mirror, contact)
         if decision.send_confirmation and decision.lease_token:
             self._send_confirmation(phone, decision.lease_token)

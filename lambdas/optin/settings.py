@@ -33,9 +33,11 @@ DEFAULT_OPT_OUT_KEYWORDS = (
 DEFAULT_OPT_IN_KEYWORDS = ("START", "UNSTOP")
 DEFAULT_HELP_KEYWORDS = ("HELP", "INFO")
 
+# Every default text fits one GSM-7 segment (160 characters) with a brand of up to 20 characters:
+# a second segment would double the cost of every confirmation (tests/test_texts.py).
 DEFAULT_CONFIRMATION_TEMPLATE = (
-    "{brand}: Thanks for signing up for {brand} text alerts. {frequency}. "
-    "Msg & data rates may apply. Reply YES to confirm, HELP for help, STOP to cancel."
+    "{brand}: Thanks for signing up! {frequency}. Msg & data rates may apply. "
+    "Reply YES to confirm, HELP for help, STOP to cancel."
 )
 DEFAULT_WELCOME_TEMPLATE = (
     "{brand}: You're subscribed. {frequency}. Msg & data rates may apply. "

@@ -10,11 +10,22 @@ from typing import TYPE_CHECKING, Any
 
 from optin.adapters import aws
 from optin.clock import utcnow
-from optin.inbound import InboundService
-from optin.lookup import PhoneLookupService
-from optin.ports import CarrierLookup, ContactStore, EndpointMirror, InboundMarkers, LookupCache, SmsSender
-from optin.registration import RegistrationService
 from optin.settings import Settings, SettingsError, load_settings
+
+# Services and adapters are imported where they are built: each function loads only what it uses
+# (the inbound function never loads libphonenumber or the HTTP models), which keeps cold starts short.
+if TYPE_CHECKING:
+    from optin.inbound import InboundService
+    from optin.lookup import PhoneLookupService
+    from optin.ports import (
+        CarrierLookup,
+        ContactStore,
+        EndpointMirror,
+        InboundMarkers,
+        LookupCache,
+        SmsSender,
+    )
+    from optin.registration import RegistrationService
 
 if TYPE_CHECKING:  # the custom channel's modules load only in the functions that use them
     from optin.adapters.contact_directory import DynamoContactDirectory
@@ -97,16 +108,22 @@ class Dependencies:
 
     @cached_property
     def lookup(self) -> PhoneLookupService:
+        from optin.lookup import PhoneLookupService
+
         return PhoneLookupService(self.settings, self.lookup_cache, self.carrier, self.clock)
 
     @cached_property
     def registration(self) -> RegistrationService:
+        from optin.registration import RegistrationService
+
         return RegistrationService(
             self.settings, self.lookup, self.contacts, self.sms, self.mirror, self.clock
         )
 
     @cached_property
     def inbound(self) -> InboundService:
+        from optin.inbound import InboundService
+
         return InboundService(
             self.settings, self.contacts, self.markers, self.sms, self.mirror, self.clock, self.follow_ups
         )
