@@ -47,6 +47,15 @@ REGISTER_SCHEMA = _object(
     consent=apigw.JsonSchema(type=apigw.JsonSchemaType.BOOLEAN),
 )
 VALIDATE_SCHEMA = _object("ValidateRequest", 10, phoneNumber=_string(64), country=_string(8))
+BROADCAST_SCHEMA = _object(
+    "BroadcastRequest",
+    20,
+    template=_string(512),
+    language=_string(16),
+    source=_string(2048),
+    broadcastId=_string(128),
+    cursor=_string(4096),
+)
 
 
 class RegistrationApi(Construct):
@@ -59,6 +68,7 @@ class RegistrationApi(Construct):
         *,
         routes: Mapping[str, tuple[lambda_.IFunction, apigw.JsonSchema]],
         allowed_origins: Sequence[str],
+        iam_routes: Mapping[str, tuple[lambda_.IFunction, apigw.JsonSchema]] | None = None,
         throttle_rate: int,
         throttle_burst: int,
         log_retention: logs.RetentionDays,
@@ -124,7 +134,9 @@ class RegistrationApi(Construct):
             validate_request_body=True,
             validate_request_parameters=True,
         )
-        for path, (function, schema) in routes.items():
+        public = {path: (route, apigw.AuthorizationType.NONE) for path, route in routes.items()}
+        signed = {path: (route, apigw.AuthorizationType.IAM) for path, route in (iam_routes or {}).items()}
+        for path, ((function, schema), authorization) in {**public, **signed}.items():
             model = self.api.add_model(
                 f"{path.title()}Model",
                 content_type="application/json",
@@ -135,6 +147,7 @@ class RegistrationApi(Construct):
                 apigw.LambdaIntegration(function),
                 request_models={"application/json": model},
                 request_validator=validator,
+                authorization_type=authorization,
             )
         self._cors_on_errors()
 

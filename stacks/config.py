@@ -58,6 +58,7 @@ _PHONE_NUMBER_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sms-voice:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"phone-number/(?P<id>phone-[0-9a-f]{32})$"
 )
+_SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$")
 _URL = re.compile(r"^https://[^\s\"'<>]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _CONFIGURATION_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -95,6 +96,11 @@ _SETTINGS_OPTIONAL = {
     "optInKeywords": ("OPT_IN_KEYWORDS", "list", "opt_in_keywords"),
     "helpKeywords": ("HELP_KEYWORDS", "list", "help_keywords"),
     "followUpSequence": ("FOLLOW_UP_SEQUENCE", "json", "follow_up_steps"),
+    "whatsappTransport": ("WHATSAPP_TRANSPORT", "text", "whatsapp_transport"),
+    "whatsappPhoneNumberId": ("WHATSAPP_PHONE_NUMBER_ID", "text", "whatsapp_phone_number_id"),
+    "whatsappApiVersion": ("WHATSAPP_API_VERSION", "text", "whatsapp_api_version"),
+    "whatsappRatePerSecond": ("WHATSAPP_RATE_PER_SECOND", "int", "whatsapp_rate_per_second"),
+    "whatsappRequireConfirmed": ("WHATSAPP_REQUIRE_CONFIRMED", "bool", "whatsapp_require_confirmed"),
     "followUpSendWindow": ("FOLLOW_UP_SEND_WINDOW", "text", "follow_up_window"),
 }
 _SETTINGS_KEYS = {**_SETTINGS_ALWAYS, **_SETTINGS_OPTIONAL}
@@ -143,6 +149,7 @@ class Config:
     inbound_max_concurrency: int
     dlq_max_receive_count: int
     web: bool
+    whatsapp_secret_arn: str | None
     terms_url: str
     privacy_url: str
     settings: Settings = field(repr=False)
@@ -181,6 +188,9 @@ class Config:
             inbound_max_concurrency=read.integer("inboundMaxConcurrency", 5, minimum=2, maximum=1000),
             dlq_max_receive_count=read.integer("dlqMaxReceiveCount", 5, minimum=1, maximum=1000),
             web=read.boolean("web", True),
+            whatsapp_secret_arn=read.optional_pattern(
+                "whatsappSecretArn", _SECRET_ARN, "a Secrets Manager secret ARN (arn:...:secretsmanager:...)"
+            ),
             terms_url=read.pattern("termsUrl", "https://example.com/terms", _URL, "an https:// URL"),
             privacy_url=read.pattern("privacyUrl", "https://example.com/privacy", _URL, "an https:// URL"),
             settings=_parse_settings(settings_environment),

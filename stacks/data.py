@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
+
+from stacks.nag import acknowledge
 
 TTL_ATTRIBUTE = "expiresAt"
 
 CONTACTS = "contacts"
 LOOKUP_CACHE = "lookupCache"
 IDEMPOTENCY = "idempotency"
+
+
+STATUS_INDEX = "byStatus"
 
 
 class ContactsData(Construct):
@@ -30,6 +36,13 @@ class ContactsData(Construct):
             removal_policy=RemovalPolicy.RETAIN,
             deletion_protection=True,
         )
+        # Sparse: only profiles carry ``status``. Broadcasts read the CONFIRMED contacts from it.
+        self.contacts.add_global_secondary_index(
+            index_name=STATUS_INDEX,
+            partition_key=dynamodb.Attribute(name="status", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
         self.lookup_cache = self._table("LookupCache", partition_key="phoneNumber")
         self.idempotency = self._table("Idempotency", partition_key="id")
         self.tables: dict[str, dynamodb.Table] = {
@@ -37,6 +50,19 @@ class ContactsData(Construct):
             LOOKUP_CACHE: self.lookup_cache,
             IDEMPOTENCY: self.idempotency,
         }
+
+    def grant(self, function: lambda_.IFunction, table: str, *, write: bool = True) -> None:
+        """Read (and write) data on one table. CDK includes the table's indexes in such grants."""
+        target = self.tables[table]
+        (target.grant_read_write_data if write else target.grant_read_data)(function)
+        if table == CONTACTS and function.role is not None:
+            logical_id = Stack.of(self).get_logical_id(target.node.default_child)  # type: ignore[arg-type]
+            acknowledge(
+                function.role,
+                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/index/*]",
+                "CDK grants table access with '<table>/index/*'; the contacts table's only index (byStatus) "
+                "is a projection of the items this function may already read.",
+            )
 
     def _table(
         self,

@@ -9,9 +9,10 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from stacks.api import REGISTER_SCHEMA, VALIDATE_SCHEMA, RegistrationApi
+from stacks.api import BROADCAST_SCHEMA, REGISTER_SCHEMA, VALIDATE_SCHEMA, RegistrationApi
 from stacks.bundling import lambda_asset
 from stacks.config import Config
+from stacks.custom_channel import CustomChannel
 from stacks.data import CONTACTS, IDEMPOTENCY, LOOKUP_CACHE, ContactsData
 from stacks.followups import FollowUpScheduling
 from stacks.functions import Functions, FunctionSpec
@@ -61,7 +62,22 @@ FOLLOW_UP = FunctionSpec(
     sends_sms=True,
     tables=(CONTACTS, IDEMPOTENCY),
 )
-FUNCTION_SPECS = (REGISTRATION, PHONE_VALIDATION, INBOUND_SMS, FOLLOW_UP)
+CUSTOM_CHANNEL = FunctionSpec(
+    name="CustomChannel",
+    handler="optin.handlers.custom_channel.handler",
+    service="custom-channel",
+    description="WhatsApp template messages for up to 50 endpoints (Pinpoint custom channel or broadcast queue)",
+    timeout_seconds=60,
+    memory_mb=1024,  # 50 requests in flight: CPU share matters
+)
+BROADCASTS = FunctionSpec(
+    name="Broadcasts",
+    handler="optin.handlers.broadcasts.handler",
+    service="broadcasts",
+    description="POST /broadcasts (IAM): queue the CONFIRMED contacts in batches of 50 for the custom channel",
+    timeout_seconds=30,
+)
+FUNCTION_SPECS = (REGISTRATION, PHONE_VALIDATION, INBOUND_SMS, FOLLOW_UP, CUSTOM_CHANNEL, BROADCASTS)
 
 
 class SmsOptinStack(Stack):
@@ -98,6 +114,13 @@ class SmsOptinStack(Stack):
 
         self.messaging = Messaging(self, "Messaging", config=config)
         self.data = ContactsData(self, "Data")
+        self.custom_channel = CustomChannel(
+            self,
+            "CustomChannel",
+            secret_arn=config.whatsapp_secret_arn,
+            delivery_timeout_seconds=CUSTOM_CHANNEL.timeout_seconds,
+            max_receive_count=config.dlq_max_receive_count,
+        )
         self.follow_ups = FollowUpScheduling(
             self,
             "FollowUps",
@@ -119,6 +142,18 @@ class SmsOptinStack(Stack):
         self.follow_ups.grant_scheduling(self.functions[INBOUND_SMS.name], delete=True)
         self.follow_ups.grant_scheduling(self.functions[FOLLOW_UP.name], delete=False)
         self.follow_ups.drive(self.functions[FOLLOW_UP.name])
+        # WhatsApp: delivery reads contacts (BatchGetItem) and the token; broadcasts query the status index.
+        for spec in (CUSTOM_CHANNEL, BROADCASTS):
+            self.data.grant(self.functions[spec.name], CONTACTS, write=False)
+        settings = config.settings
+        self.custom_channel.grant_delivery(
+            self.functions[CUSTOM_CHANNEL.name],
+            social_phone_number_id=(
+                settings.whatsapp_phone_number_id if settings.whatsapp_transport == "social" else None
+            ),
+            pinpoint_project_id=self.messaging.pinpoint_project_id,
+        )
+        self.custom_channel.grant_enqueue(self.functions[BROADCASTS.name])
 
         self.inbound = InboundPipeline(
             self,
@@ -135,6 +170,7 @@ class SmsOptinStack(Stack):
                 "register": (self.functions[REGISTRATION.name], REGISTER_SCHEMA),
                 "validate": (self.functions[PHONE_VALIDATION.name], VALIDATE_SCHEMA),
             },
+            iam_routes={"broadcasts": (self.functions[BROADCASTS.name], BROADCAST_SCHEMA)},
             allowed_origins=self.allowed_origins,
             throttle_rate=config.api_throttle_rate,
             throttle_burst=config.api_throttle_burst,
@@ -150,6 +186,11 @@ class SmsOptinStack(Stack):
             self, "Monitoring", key=self.messaging.key, alarm_email=config.alarm_email
         )
         self.monitoring.dead_letter_queue(self.inbound.dead_letter_queue)
+        self.monitoring.dead_letter_queue(
+            self.custom_channel.dead_letter_queue,
+            name="Broadcast",
+            what="A WhatsApp broadcast batch failed repeatedly",
+        )
         self.monitoring.dead_letter_queue(
             self.follow_ups.dead_letter_queue,
             name="FollowUp",
@@ -173,6 +214,7 @@ class SmsOptinStack(Stack):
             # The numbers this stack configures have self-managed opt-outs: our function answers STOP/HELP.
             "SELF_MANAGED_OPT_OUTS": "true",
             **self.follow_ups.environment(),
+            **self.custom_channel.environment(),
             **self.config.settings_environment,
         }
         if self.messaging.keywords:  # the number answers these itself: no second reply from us
@@ -206,7 +248,7 @@ class SmsOptinStack(Stack):
         if spec.syncs_endpoints:
             self.messaging.grant_endpoint_sync(function)
         for table in spec.tables:
-            self.data.tables[table].grant_read_write_data(function)
+            self.data.grant(function, table)
 
     def _outputs(self) -> None:
         outputs = {
@@ -217,6 +259,15 @@ class SmsOptinStack(Stack):
             "ContactsTableName": (self.data.contacts.table_name, "Contacts and consent evidence (retained)"),
             "LookupCacheTableName": (self.data.lookup_cache.table_name, "Phone lookup cache"),
             "IdempotencyTableName": (self.data.idempotency.table_name, "Inbound message idempotency records"),
+            "BroadcastQueueUrl": (
+                self.custom_channel.queue.queue_url,
+                "Batches for the WhatsApp custom channel",
+            ),
+            "WhatsAppTokenSecretArn": (self.custom_channel.secret.secret_arn, "Put the WhatsApp token here"),
+            "CustomChannelFunctionArn": (
+                self.functions[CUSTOM_CHANNEL.name].function_arn,
+                "DeliveryUri for a Pinpoint campaign's CustomDeliveryConfiguration",
+            ),
             "DeadLetterQueueUrl": (
                 self.inbound.dead_letter_queue.queue_url,
                 "Inbound SMS that failed repeatedly",

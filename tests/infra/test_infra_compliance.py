@@ -61,6 +61,7 @@ def test_nag_acknowledgements_are_the_expected_ones(synthesized: object) -> None
         "AwsSolutions-CFR2",  # static files: abuse is limited at the API
         "AwsSolutions-CFR3",  # no CloudFront access logs for static files
         "AwsSolutions-CFR4",  # default CloudFront certificate: TLS policy fixed by CloudFront
+        "AwsSolutions-SMG4",  # the WhatsApp token is Meta's to rotate, not a Lambda's
     }
 
 
