@@ -30,8 +30,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## benchmarks: cold start and cost (issue 2), WhatsApp delivery (issue 5); ratios measured side by side
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.whatsapp
 
 clean:
 	rm -rf $(VENV) cdk.out .build .pytest_cache .ruff_cache

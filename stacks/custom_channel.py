@@ -8,18 +8,17 @@ authorized) fills with batches of CONFIRMED contacts. The WhatsApp token lives i
 
 from __future__ import annotations
 
-from aws_cdk import Duration, SecretValue, Stack
+from aws_cdk import SecretValue, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.nag import acknowledge
+from stacks.queues import work_queue
 
-RETENTION = Duration.days(14)
 PLACEHOLDER_NOTE = (
     "WhatsApp Cloud API access token for sms-optin's custom channel. Replace the placeholder with "
     '{"token": "<permanent system-user token>"} (aws secretsmanager put-secret-value).'
@@ -62,24 +61,12 @@ class CustomChannel(Construct):
             description="Encrypts the broadcast queues (batches carry phone numbers)",
             enable_key_rotation=True,
         )
-        self.dead_letter_queue = self._queue("BroadcastDeadLetterQueue")
-        self.queue = self._queue(
-            "BroadcastQueue",
-            visibility_timeout=Duration.seconds(6 * delivery_timeout_seconds),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                max_receive_count=max_receive_count, queue=self.dead_letter_queue
-            ),
-        )
-
-    def _queue(self, construct_id: str, **options: object) -> sqs.Queue:
-        return sqs.Queue(
+        self.queue, self.dead_letter_queue = work_queue(
             self,
-            construct_id,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            enforce_ssl=True,
-            retention_period=RETENTION,
-            **options,  # type: ignore[arg-type]
+            "Broadcast",
+            key=self.key,
+            consumer_timeout_seconds=delivery_timeout_seconds,
+            max_receive_count=max_receive_count,
         )
 
     def environment(self) -> dict[str, str]:

@@ -8,19 +8,18 @@ a step that keeps failing, rest in the dead-letter queue (alarmed).
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.nag import acknowledge
+from stacks.queues import work_queue
 
 SCHEDULER = "scheduler.amazonaws.com"
-RETENTION = Duration.days(14)
 
 
 class FollowUpScheduling(Construct):
@@ -44,13 +43,12 @@ class FollowUpScheduling(Construct):
             description="Encrypts the follow-up step queues (payloads carry phone numbers)",
             enable_key_rotation=True,
         )
-        self.dead_letter_queue = self._queue("DeadLetterQueue")
-        self.queue = self._queue(
-            "Queue",
-            visibility_timeout=Duration.seconds(6 * sender_timeout_seconds),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                max_receive_count=max_receive_count, queue=self.dead_letter_queue
-            ),
+        self.queue, self.dead_letter_queue = work_queue(
+            self,
+            "",
+            key=self.key,
+            consumer_timeout_seconds=sender_timeout_seconds,
+            max_receive_count=max_receive_count,
         )
         group_arn = stack.format_arn(service="scheduler", resource="schedule-group", resource_name=group_name)
         self.role = iam.Role(
@@ -78,17 +76,6 @@ class FollowUpScheduling(Construct):
         self.group_name = group_name
         self.schedules_arn = stack.format_arn(
             service="scheduler", resource="schedule", resource_name=f"{group_name}/*"
-        )
-
-    def _queue(self, construct_id: str, **options: object) -> sqs.Queue:
-        return sqs.Queue(
-            self,
-            construct_id,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            enforce_ssl=True,
-            retention_period=RETENTION,
-            **options,  # type: ignore[arg-type]
         )
 
     def environment(self) -> dict[str, str]:

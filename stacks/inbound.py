@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.nag import acknowledge
-
-RETENTION = Duration.days(14)
+from stacks.queues import work_queue
 
 
 class InboundPipeline(Construct):
@@ -46,21 +42,15 @@ class InboundPipeline(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.DESTROY,  # the queues, and their messages, go with the stack
         )
-        self.dead_letter_queue = self._queue("DeadLetterQueue")
+        timeout = function.timeout.to_seconds() if function.timeout else 30
+        self.queue, self.dead_letter_queue = work_queue(
+            self, "", key=self.key, consumer_timeout_seconds=int(timeout), max_receive_count=max_receive_count
+        )
         acknowledge(
             self.dead_letter_queue,
             "AwsSolutions-SQS3",
             "This queue is the dead-letter queue of the inbound queue; a DLQ of a DLQ would only move "
             "the problem. Its depth is alarmed on.",
-        )
-        timeout = function.timeout.to_seconds() if function.timeout else 30
-        self.queue = self._queue(
-            "Queue",
-            # AWS guidance for SQS event sources: six times the function timeout.
-            visibility_timeout=Duration.seconds(6 * timeout),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=max_receive_count
-            ),
         )
         topic.add_subscription(subscriptions.SqsSubscription(self.queue, raw_message_delivery=False))
         function.add_event_source(
@@ -71,16 +61,4 @@ class InboundPipeline(Construct):
                 report_batch_item_failures=True,
                 max_concurrency=max_concurrency,
             )
-        )
-
-    def _queue(self, construct_id: str, **options: Any) -> sqs.Queue:
-        """A queue encrypted with the pipeline's key, TLS only, keeping messages 14 days."""
-        return sqs.Queue(
-            self,
-            construct_id,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            enforce_ssl=True,
-            retention_period=RETENTION,
-            **options,
         )
