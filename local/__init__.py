@@ -1,4 +1,4 @@
-"""The local sandbox: the same handlers, with DynamoDB emulated in-process and no AWS account.
+"""The local sandbox: the same handlers, with AWS (DynamoDB, SQS) emulated in-process and no AWS account.
 
 ``python -m local`` (``make run``) serves the registration form, the API and a phone simulator at
 http://127.0.0.1:8000. The Lambda package (lambdas/optin) is put on the import path when it is not

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import MutableMapping
@@ -21,13 +22,35 @@ _FORCED: Final = {
     "AWS_REGION": REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
-# Set unless the developer set them: quiet logs, no metrics lines; every other setting is read
-# from the environment as in Lambda (BRAND_NAME, MESSAGE_FREQUENCY, ALLOWED_ORIGINS, ...).
+# A follow-up sequence to try (docs/followups.md): confirming a number schedules these three steps.
+# FOLLOW_UP_SEQUENCE='' make run turns follow-ups off; any other value replaces it.
+DEMO_FOLLOW_UP_SEQUENCE: Final = json.dumps(
+    [
+        {
+            "id": "tips",
+            "after": "1d",
+            "body": "{{Brand}}: Hi {{FirstName}}, 3 tips to get started: example.com/tips. Reply STOP to cancel.",
+        },
+        {
+            "id": "week-1",
+            "after": "7d",
+            "body": "{{Brand}}: How is it going, {{FirstName}}? Reply HELP for help, STOP to cancel.",
+        },
+        {
+            "id": "offer",
+            "after": "30d",
+            "body": "{{Brand}}: 20% off this week with code THANKS. Reply STOP to cancel.",
+        },
+    ]
+)
+# Set unless the developer set them: quiet logs, no metrics lines, the demo sequence; every other
+# setting is read from the environment as in Lambda (BRAND_NAME, MESSAGE_FREQUENCY, ALLOWED_ORIGINS, ...).
 _DEFAULTS: Final = {
     "POWERTOOLS_SERVICE_NAME": "sms-optin-sandbox",
     "POWERTOOLS_METRICS_NAMESPACE": "SmsOptin",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "FOLLOW_UP_SEQUENCE": DEMO_FOLLOW_UP_SEQUENCE,
 }
 # Never used here: they would point the handlers at real resources.
 _REMOVED: Final = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "PINPOINT_PROJECT_ID")

@@ -29,6 +29,7 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ class Received:
     status: int = 0
     message_id: str | None = None
     at: float = field(default_factory=time.monotonic)
+    received_at: float = field(default_factory=time.time)  # wall clock, for showing it
 
     @property
     def to(self) -> str | None:
@@ -77,6 +79,10 @@ class Received:
     def token(self) -> str | None:
         value = self.headers.get("authorization", "")
         return value[7:] if value.startswith("Bearer ") else None
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def graph_error(code: int, message: str, *, transient: bool = False) -> dict[str, Any]:
@@ -225,6 +231,7 @@ class FakeWhatsApp:
                     "template": (r.body or {}).get("template") if isinstance(r.body, dict) else None,
                     "status": r.status,
                     "messageId": r.message_id,
+                    "receivedAt": _iso(r.received_at),
                 }
                 for r in self.requests
             ]

@@ -31,7 +31,7 @@ def banner(url: str, brand: str) -> str:
     return "\n".join(
         [
             "",
-            f"SMS opt-in sandbox for {brand}: the real Lambda handlers, DynamoDB emulated in memory,",
+            f"SMS opt-in sandbox for {brand}: the real Lambda handlers, AWS emulated in memory (moto),",
             "and an outbox instead of real texts. Nothing leaves this machine.",
             "",
             f"  Sign-up form     {url}/",
@@ -41,6 +41,8 @@ def banner(url: str, brand: str) -> str:
             f"  1. Open {url}/ and sign up with the mobile number (206) 555-0142.",
             f"  2. Open {url}/sandbox?phone=%2B12065550142, read the text and reply YES.",
             f'  3. Run  curl -s {url}/sandbox/contacts/%2B12065550142  and see "status": "CONFIRMED".',
+            '  4. On the simulator, "Send due steps now" sends the follow-ups that YES scheduled, and',
+            '     "Send broadcast" sends a WhatsApp template to the confirmed contacts (a local fake API).',
             "",
             "Test numbers: (206) 555-0111 is a landline, (206) 555-0122 is VoIP; both are refused.",
             "Press Ctrl-C to stop.",
@@ -61,9 +63,9 @@ def main() -> int:
     print("Starting the sandbox ...", flush=True)
     # Imported only now: the handlers read their settings from the environment when imported.
     from local.sandbox import Sandbox
-    from local.server import SandboxServer, log_message
+    from local.server import SandboxServer, log, log_message, log_whatsapp
 
-    sandbox = Sandbox(on_message=log_message)
+    sandbox = Sandbox(on_message=log_message, on_whatsapp=log_whatsapp, on_note=log)
     try:
         server = SandboxServer((HOST, port), sandbox)
     except OSError as exc:

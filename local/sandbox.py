@@ -1,10 +1,12 @@
-"""The sandbox's engine: the real Lambda handlers, DynamoDB emulated in-process by moto, the offline
-carrier lookup and the outbox, behind plain methods that the HTTP server calls.
+"""The sandbox's engine: the real Lambda handlers, DynamoDB and SQS emulated in-process by moto, the
+offline carrier lookup, the outbox, an in-memory EventBridge Scheduler and a fake WhatsApp Cloud API on
+127.0.0.1, behind plain methods that the HTTP server calls.
 
 Each request becomes the event its Lambda function receives in AWS (an API Gateway REST proxy event,
-or an SQS record carrying the SNS notification of a two-way SMS) and goes through the function's
-``handler``: the same code paths as in Lambda. One invocation runs at a time, as in one Lambda
-execution environment (the handlers keep per-invocation state in module globals).
+an SQS record carrying the SNS notification of a two-way SMS, a schedule's input, or the broadcast
+queue's records) and goes through the function's ``handler``: the same code paths as in Lambda. One
+invocation runs at a time, as in one Lambda execution environment (the handlers keep per-invocation
+state in module globals).
 
 Call :func:`local.environment.prepare_environment` before this module is imported: the handlers
 read their settings from the environment when they are imported. Any AWS client the handlers ask for
@@ -24,7 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any, Final
@@ -32,17 +34,24 @@ from typing import Any, Final
 import boto3
 from moto import mock_aws
 
+from local.broadcast_log import BroadcastLog, record_deliveries
 from local.carrier import OfflineCarrierLookup
 from local.environment import ACCOUNT, E164, REGION
+from local.fake_scheduler import FakeScheduler, ScheduleClock, sender_invoker
+from local.fake_whatsapp import FakeWhatsApp, Received
 from local.outbox import Message, Outbox
 from local.tables import create_tables
-from optin.clock import iso, utcnow
+from optin.adapters.whatsapp_graph import GraphApiTransport, StaticToken
+from optin.clock import iso, parse_iso, utcnow
 from optin.consent import AuditEvent, Contact
-from optin.handlers import inbound_sms, phone_validation, registration
+from optin.followups import SendWindow, format_after, recipient_zones
+from optin.handlers import broadcasts, custom_channel, inbound_sms, phone_validation, registration
 from optin.settings import Settings, load_settings
 from optin.wiring import Dependencies, install
 
 STAGE: Final = "sandbox"
+BROADCAST_QUEUE: Final = "sms-optin-broadcasts"
+MAX_QUEUE_ROUNDS: Final = 100  # receive calls per broadcast at most (each takes up to ten records)
 
 
 @dataclass
@@ -93,27 +102,69 @@ class BadRequest(ValueError):
 API_ROUTES: Final[dict[str, tuple[str, Callable[[dict[str, Any], Any], dict[str, Any]]]]] = {
     "/register": ("registration", registration.handler),
     "/validate": ("phone-validation", phone_validation.handler),
+    "/broadcasts": ("broadcasts", broadcasts.handler),  # IAM-authorized in AWS; served as is here
 }
 
 
 class Sandbox:
-    """The handlers with their dependencies installed: moto DynamoDB, offline lookup, outbox."""
+    """The handlers with their dependencies installed: moto DynamoDB and SQS, offline lookup, outbox,
+    an in-memory scheduler for follow-ups and a fake WhatsApp Cloud API for broadcasts.
 
-    def __init__(self, on_message: Callable[[Message], None] | None = None) -> None:
+    ``on_message`` hears of every text, ``on_whatsapp`` of every request the fake WhatsApp API
+    answered, ``on_note`` of what a broadcast or a "send due steps now" did (one line each)."""
+
+    def __init__(
+        self,
+        on_message: Callable[[Message], None] | None = None,
+        on_whatsapp: Callable[[Received], None] | None = None,
+        on_note: Callable[[str], None] | None = None,
+    ) -> None:
+        self._on_note = on_note
+        # The WhatsApp Cloud API the delivery function sends to: on 127.0.0.1, any free port.
+        self.whatsapp = FakeWhatsApp(on_request=on_whatsapp)
         self._mock = mock_aws()
         self._mock.start()
         try:
-            self.settings: Settings = load_settings()
+            self.whatsapp.start()
+            base = load_settings()
             self.dynamodb = boto3.client("dynamodb", region_name=REGION)
-            self._clients: dict[str, Any] = {"dynamodb": self.dynamodb}
-            create_tables(self.dynamodb, self.settings)
+            self.sqs = boto3.client("sqs", region_name=REGION)
+            self._clients: dict[str, Any] = {"dynamodb": self.dynamodb, "sqs": self.sqs}
+            create_tables(self.dynamodb, base)
+            self.broadcast_queue_url: str = self.sqs.create_queue(QueueName=BROADCAST_QUEUE)["QueueUrl"]
+            self.settings: Settings = replace(
+                base,
+                whatsapp_transport="graph",
+                whatsapp_base_url=self.whatsapp.url,
+                whatsapp_phone_number_id=self.whatsapp.phone_number_id,
+                whatsapp_secret_id="unused",  # noqa: S106 -- never read: the sandbox uses the fake's token
+                broadcast_queue_url=self.broadcast_queue_url,
+                whatsapp_requeue_delay_seconds=0,  # what failed is retried within the same drain
+            )
             self.number = self.settings.origination_identity
             self.outbox = Outbox(self.number, on_message=on_message)
+            # Real time, except while a schedule fires early: then the schedule's own time.
+            self.clock = ScheduleClock()
             self.deps = Dependencies(
-                self.settings, clients=self._client, sms=self.outbox, carrier=OfflineCarrierLookup()
+                self.settings,
+                clients=self._client,
+                clock=self.clock,
+                sms=self.outbox,
+                carrier=OfflineCarrierLookup(),
             )
+            self.scheduler = FakeScheduler(clock=self.clock)
+            self.deps.scheduler = self.scheduler  # type: ignore[misc]
+            self.deps.whatsapp = GraphApiTransport(  # type: ignore[misc]
+                self.whatsapp.url,
+                self.settings.whatsapp_api_version,
+                self.whatsapp.phone_number_id,
+                StaticToken(self.whatsapp.token),
+            )
+            self.broadcasts = BroadcastLog()
+            record_deliveries(self.deps.delivery, self.broadcasts)
             install(self.deps)
         except BaseException:
+            self.whatsapp.stop()
             self._mock.stop()
             raise
         # One invocation at a time, like one Lambda execution environment; data reads wait too.
@@ -128,16 +179,138 @@ class Sandbox:
 
     def close(self) -> None:
         install(None)
+        self.whatsapp.stop()
         self._mock.stop()
+
+    def _note(self, line: str) -> None:
+        if self._on_note is not None:
+            self._on_note(line)
 
     # -- the API (API Gateway -> Lambda proxy) ---------------------------------------------------------
     def invoke_api(self, request: HttpRequest) -> HttpResponse:
-        """Run the API function routed at ``request.path`` with the event API Gateway would send."""
+        """Run the API function routed at ``request.path`` with the event API Gateway would send. A
+        broadcast accepted by ``POST /broadcasts`` is delivered before this returns: the sandbox drains
+        the broadcast queue into the delivery function (in AWS the queue's event source mapping does)."""
         function_name, handler = API_ROUTES[request.path]
         event = api_gateway_event(request)
         with self._invocation():
             result = handler(event, LambdaContext(function_name=f"sms-optin-{function_name}"))
-        return http_response(result)
+            response = http_response(result)
+            if request.path == "/broadcasts" and request.method == "POST" and response.status == 202:
+                self._deliver_broadcast(request, response)
+        return response
+
+    # -- WhatsApp broadcasts (POST /broadcasts -> SQS -> custom-channel function -> WhatsApp) ------------
+    def _deliver_broadcast(self, request: HttpRequest, response: HttpResponse) -> None:
+        answer = _json_object(response.body)
+        body = _json_object(request.body)  # the handler accepted it: a JSON object
+        body.setdefault("language", self.settings.whatsapp_default_language)
+        self.broadcasts.started(answer, body, utcnow())
+        failed = self._drain_broadcast_queue()
+        broadcast_id = str(answer.get("broadcastId"))
+        for campaign, count in failed.items():
+            self.broadcasts.batches_not_delivered(campaign, count)
+        summary = self.broadcasts.get(broadcast_id) or {}
+        counts = summary.get("results", {})
+        line = (
+            f"WhatsApp broadcast {broadcast_id[:8]} ({body.get('template')}): "
+            f"{answer.get('queuedContacts', 0)} queued, {counts.get('sent', 0)} sent, "
+            f"{counts.get('failed', 0)} failed, {counts.get('skipped', 0)} skipped"
+        )
+        if failed:
+            line += f"; {sum(failed.values())} queue record(s) not delivered (see above)"
+        self._note(line)
+
+    def _drain_broadcast_queue(self) -> dict[str, int]:
+        """Deliver everything on the broadcast queue through the custom-channel function, ten records per
+        invocation, as the event source mapping would. Every record is removed once handled: a record
+        the function reports as failed would come back later in AWS and finally rest in the DLQ; here it
+        is counted (per broadcast id) and returned instead."""
+        failed: dict[str, int] = {}
+        for _ in range(MAX_QUEUE_ROUNDS):
+            answer = self.sqs.receive_message(
+                QueueUrl=self.broadcast_queue_url,
+                MaxNumberOfMessages=10,
+                AttributeNames=["All"],
+                WaitTimeSeconds=0,
+            )
+            messages = answer.get("Messages", [])
+            if not messages:
+                break
+            records = [broadcast_record(m) for m in messages]
+            result = custom_channel.handler(
+                {"Records": records}, LambdaContext(function_name="sms-optin-custom-channel")
+            )
+            failures = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            for message in messages:
+                if message["MessageId"] in failures:
+                    campaign = _campaign_of(message["Body"])
+                    failed[campaign] = failed.get(campaign, 0) + 1
+                self.sqs.delete_message(
+                    QueueUrl=self.broadcast_queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+        return failed
+
+    def whatsapp_messages(self) -> list[dict[str, Any]]:
+        """What the fake WhatsApp API received, oldest first: {"to" (E.164), "template", "language",
+        "components", "receivedAt", "status" (the HTTP status it answered), "messageId" (null unless
+        accepted)}."""
+        messages = []
+        for m in self.whatsapp.messages():
+            template = m.get("template") if isinstance(m.get("template"), dict) else {}
+            language = template.get("language")
+            messages.append(
+                {
+                    "to": f"+{m['to'].lstrip('+')}" if m.get("to") else None,
+                    "template": template.get("name"),
+                    "language": language.get("code") if isinstance(language, dict) else None,
+                    "components": template.get("components", []),
+                    "receivedAt": m.get("receivedAt"),
+                    "status": m.get("status"),
+                    "messageId": m.get("messageId"),
+                }
+            )
+        return messages
+
+    # -- follow-up sequences (EventBridge Scheduler -> follow-up function) --------------------------------
+    def schedules(self, phone: str | None = None) -> dict[str, Any]:
+        """The configured sequence, the sending window and the pending schedules (``phone``'s only, when
+        given), earliest first, each with its time in the recipient's time zone."""
+        with self._lock:
+            listing = self.scheduler.listing(phone)
+            zones: dict[str, Any] = {}
+            for entry in listing:
+                number = entry["phone"]
+                if number not in zones:
+                    contact = self.deps.contacts.get(number)
+                    zones[number] = recipient_zones(contact.timezone if contact else None, number)[0]
+                zone = zones[number]
+                entry["timezone"] = zone.key
+                entry["localAt"] = parse_iso(entry["at"]).astimezone(zone).isoformat(timespec="seconds")
+        s = self.settings
+        return {
+            "sequence": [
+                {"id": step.id, "after": format_after(step.after), "messageType": step.message_type}
+                for step in s.follow_up_steps
+            ],
+            "sendWindow": str(SendWindow(*s.follow_up_window)),
+            "schedules": listing,
+        }
+
+    def send_due(self, phone: str | None = None) -> dict[str, Any]:
+        """Fire every pending schedule now (``phone``'s only, when given; the page's "Send due steps now")
+        through the real follow-up function, with the clock at each schedule's own time. Returns one result per
+        schedule fired ({"name", "phone", "step", "at", "outcome"} or {..., "error"}) and the texts sent."""
+        invoke = sender_invoker(lambda: LambdaContext(function_name="sms-optin-follow-up"))
+        with self._invocation():
+            before = self.outbox.count()
+            results = self.scheduler.send_due(invoke, early=True, phone=phone, clock=self.clock)
+            sent = [m for m in self.outbox.since(before) if m.direction == "outbound"]
+        for r in results:
+            self._note(
+                f"Follow-up {r['step']} to {r['phone']} fired early: {r.get('outcome') or r.get('error')}"
+            )
+        return {"results": results, "messages": [m.to_json() for m in sent]}
 
     @contextlib.contextmanager
     def _invocation(self) -> Iterator[None]:
@@ -223,12 +396,17 @@ class Sandbox:
         return contact_json(contact, events) if contact is not None else None
 
     def reset(self) -> None:
-        """Forget every contact, lookup and message."""
+        """Forget every contact, lookup, text, schedule and broadcast, and what the fake WhatsApp API
+        received."""
         with self._lock:
             for name in self.dynamodb.list_tables()["TableNames"]:
                 self.dynamodb.delete_table(TableName=name)
             create_tables(self.dynamodb, self.settings)
             self.outbox.clear()
+            self.scheduler.clear()
+            self.sqs.purge_queue(QueueUrl=self.broadcast_queue_url)
+            self.broadcasts.clear()
+            self.whatsapp.reset()
 
 
 def _metrics_disabled() -> bool:
@@ -354,6 +532,36 @@ def sqs_record(notification: dict[str, Any], at: datetime) -> dict[str, Any]:
         "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:sms-optin-inbound",
         "awsRegion": REGION,
     }
+
+
+def broadcast_record(message: dict[str, Any]) -> dict[str, Any]:
+    """A message received from the broadcast queue, as the Lambda event source mapping delivers it."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{BROADCAST_QUEUE}",
+        "awsRegion": REGION,
+    }
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or b"null")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _campaign_of(body: str) -> str:
+    try:
+        return str(json.loads(body).get("CampaignId") or "unknown")
+    except (ValueError, AttributeError):
+        return "unknown"
 
 
 # -- JSON ----------------------------------------------------------------------------------------------

@@ -3,10 +3,15 @@
 Routes:
   GET  /, /<file>                 the registration form from web/ (config.json points it at this server)
   POST /register, POST /validate  the API: API Gateway events through the real Lambda handlers
+  POST /broadcasts                the API's WhatsApp broadcast; answers once the queue is drained
   GET  /sandbox                   the phone simulator page
   GET  /sandbox/messages?phone=   texts sent to a number, oldest first            (contract)
   POST /sandbox/inbound           a two-way SMS from a handset, through SNS/SQS   (contract)
   GET  /sandbox/contacts/<phone>  the stored contact and its audit trail          (contract)
+  GET  /sandbox/schedules?phone=  the follow-up sequence and pending schedules    (contract)
+  POST /sandbox/schedules/send-due  fire pending follow-ups now ({"phone"} optional) (contract)
+  GET  /sandbox/whatsapp/messages what the fake WhatsApp Cloud API received       (contract)
+  GET  /sandbox/broadcasts        each broadcast's per-endpoint results            (contract)
   GET  /sandbox/phones, GET /sandbox/conversation?phone=, POST /sandbox/reset     (for the simulator page)
 """
 
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local.fake_whatsapp import Received
 from local.outbox import Message
 from local.sandbox import API_ROUTES, E164, BadRequest, HttpRequest, Sandbox
 from optin.masking import mask
@@ -55,7 +61,15 @@ PAGE_HEADERS: Final = (
     ("X-Frame-Options", "DENY"),
 )
 # Polled by the simulator page every second: not worth a log line each.
-_QUIET_PATHS: Final = ("/sandbox/phones", "/sandbox/conversation", "/sandbox/contacts/", "/sandbox/messages")
+_QUIET_PATHS: Final = (
+    "/sandbox/phones",
+    "/sandbox/conversation",
+    "/sandbox/contacts/",
+    "/sandbox/messages",
+    "/sandbox/schedules",
+    "/sandbox/whatsapp/messages",
+    "/sandbox/broadcasts",
+)
 
 
 def log(line: str) -> None:
@@ -66,6 +80,15 @@ def log(line: str) -> None:
 def log_message(message: Message) -> None:
     arrow = f"SMS to {message.to}" if message.direction == "outbound" else f"SMS from {message.sender}"
     log(f'{arrow}: "{message.body}"')
+
+
+def log_whatsapp(request: Received) -> None:
+    """One line per request the fake WhatsApp API answered."""
+    template = request.body.get("template") if isinstance(request.body, dict) else None
+    name = template.get("name") if isinstance(template, dict) else None
+    language = template.get("language", {}).get("code") if isinstance(template, dict) else None
+    to = f"+{request.to.lstrip('+')}" if request.to else "?"
+    log(f"WhatsApp to {to}: template {name} ({language}), answered {request.status}")
 
 
 def parse_query(query: str) -> dict[str, str]:
@@ -163,6 +186,14 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return ("POST",), self._inbound
         if path == "/sandbox/reset":
             return ("POST",), self._reset
+        if path == "/sandbox/schedules":
+            return read, lambda: self._schedules(query)
+        if path == "/sandbox/schedules/send-due":
+            return ("POST",), lambda: self._send_due(query)
+        if path == "/sandbox/whatsapp/messages":
+            return read, lambda: self._json(HTTPStatus.OK, self.server.sandbox.whatsapp_messages())
+        if path == "/sandbox/broadcasts":
+            return read, lambda: self._json(HTTPStatus.OK, self.server.sandbox.broadcasts.listing())
         if path.startswith("/sandbox/contacts/"):
             return read, lambda: self._contact(unquote(path.removeprefix("/sandbox/contacts/")))
         if path == "/sandbox/messages":
@@ -238,6 +269,28 @@ class SandboxHandler(BaseHTTPRequestHandler):
         phone = _phone(query.get("phone", ""))
         messages = self.server.sandbox.outbox.conversation(phone)
         self._json(HTTPStatus.OK, [{**m.to_json(), "direction": m.direction} for m in messages])
+
+    def _schedules(self, query: dict[str, str]) -> None:
+        phone = _phone(query["phone"]) if "phone" in query else None
+        self._json(HTTPStatus.OK, self.server.sandbox.schedules(phone))
+
+    def _send_due(self, query: dict[str, str]) -> None:
+        raw = self._body()
+        try:
+            payload = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            raise BadRequest(
+                "The request body must be valid JSON.", {"body": "Send a JSON object."}
+            ) from None
+        if not isinstance(payload, dict):
+            raise BadRequest("The request body must be a JSON object.", {"body": "Send a JSON object."})
+        value = payload.get("phone", query.get("phone"))
+        if value is not None and not isinstance(value, str):
+            raise BadRequest(
+                "Use an E.164 number such as +12065550142.", {"phone": "Use E.164, e.g. +12065550142."}
+            )
+        phone = _phone(value) if value is not None else None
+        self._json(HTTPStatus.OK, self.server.sandbox.send_due(phone))
 
     def _phones(self) -> None:
         outbox = self.server.sandbox.outbox

@@ -11,24 +11,37 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from local.carrier import LANDLINE, MOBILE, PREPAID, VOIP, OfflineCarrierLookup
-from local.environment import prepare_environment
+from local.environment import DEMO_FOLLOW_UP_SEQUENCE, prepare_environment
 from local.run import port_from
 from local.server import parse_query
 from local.testing import SandboxProcess
+from optin.clock import parse_iso
 from optin.ports import DependencyUnavailable
 
 MESSAGE_KEYS = {"to", "from", "body", "sentAt", "messageId"}
+SCHEDULE_KEYS = {"name", "phone", "step", "at", "episode", "deferrals", "timezone", "localAt"}
+WHATSAPP_KEYS = {"to", "template", "language", "components", "receivedAt", "status", "messageId"}
+DEMO_STEPS = [("tips", 1), ("week-1", 7), ("offer", 30)]  # local/environment.py: id, days after the YES
 OUR_NUMBER = "+12065550100"
 # Numbers used here and nowhere else, so the log check below knows what to look for.
 SIGNUP = "+12065550161"
 SIGNUP_2 = "+12065550162"
 SIGNUP_3 = "+12065550163"
 STRANGER = "+12065550164"
+FOLLOW = "+12065550165"
+FOLLOW_STOP = "+12065550166"
+WA_1 = "+12065550167"
+WA_2 = "+12065550168"
+WA_PENDING = "+12065550169"
+WA_OPTED_OUT = "+12065550170"
+WA_ANY = "+12065550171"
+RESET = "+12065550172"
 
 
 class Client:
@@ -60,6 +73,20 @@ class Client:
         status, _, got = self.request("POST", path, body)
         return status, got
 
+    def text(self, phone: str, body: str) -> None:
+        status, _ = self.post("/sandbox/inbound", {"originationNumber": phone, "messageBody": body})
+        assert status == 202
+
+    def confirm(self, phone: str, **extra: Any) -> None:
+        """Sign up and reply YES, as a person would."""
+        assert self.register(phone, **extra)[0] == 202
+        self.text(phone, "YES")
+
+    def whatsapp(self) -> list[dict[str, Any]]:
+        status, messages = self.get("/sandbox/whatsapp/messages")
+        assert status == 200
+        return messages
+
     def register(self, phone: str, **extra: Any) -> tuple[int, Any]:
         body = {
             "firstName": "Mary",
@@ -88,8 +115,9 @@ def test_starts_on_loopback_and_prints_the_url_and_what_to_try(sandbox):
     output = sandbox.output()
     assert f"Sign-up form     {sandbox.url}/" in output
     assert f"Phone simulator  {sandbox.url}/sandbox" in output
-    try_this = output.split("Try this:")[1].strip().splitlines()[:3]
-    assert [line.strip()[:3] for line in try_this] == ["1. ", "2. ", "3. "]
+    try_this = output.split("Try this:")[1].strip().splitlines()[:4]
+    assert [line.strip()[:3] for line in try_this] == ["1. ", "2. ", "3. ", "4. "]
+    assert "Send due steps now" in try_this[3]
     assert "Ctrl-C" in output
 
 
@@ -252,6 +280,142 @@ def test_phone_numbers_may_be_percent_encoded_or_literal(client):
     assert client.get("/sandbox/contacts/nonsense")[0] == 400
 
 
+# -- follow-up sequences (issue 6): the in-memory scheduler and the real follow-up function -----------------
+def test_a_yes_schedules_the_follow_ups_and_send_due_sends_them(client):
+    client.confirm(FOLLOW)
+    confirmed_at = parse_iso(client.get(f"/sandbox/contacts/{FOLLOW}")[1]["confirmedAt"])
+
+    status, data = client.get(f"/sandbox/schedules?phone={FOLLOW}")
+    assert status == 200
+    assert data["sequence"] == [
+        {"id": step, "after": f"{days}d", "messageType": "PROMOTIONAL"} for step, days in DEMO_STEPS
+    ]
+    assert data["sendWindow"] == "09:00-20:00"
+    schedules = data["schedules"]
+    assert [s["step"] for s in schedules] == [step for step, _ in DEMO_STEPS]  # earliest first
+    for schedule, (_, days) in zip(schedules, DEMO_STEPS, strict=True):
+        assert set(schedule) == SCHEDULE_KEYS
+        assert schedule["phone"] == FOLLOW and schedule["deferrals"] == 0
+        assert schedule["episode"] == client.get(f"/sandbox/contacts/{FOLLOW}")[1]["confirmedAt"]
+        assert schedule["timezone"] == "America/Los_Angeles"  # 206 is Seattle
+        local = datetime.fromisoformat(schedule["localAt"])
+        assert local == parse_iso(schedule["at"])  # the same moment, in the recipient's zone
+        assert 9 <= local.hour < 20  # moved into the sending window if it fell outside
+        assert timedelta(days=days) <= local - confirmed_at < timedelta(days=days, hours=24)
+    everyone = client.get("/sandbox/schedules")[1]["schedules"]
+    assert {s["name"] for s in schedules} <= {s["name"] for s in everyone}
+
+    earlier = client.get(f"/sandbox/messages?phone={FOLLOW}")[1]
+    status, fired = client.post("/sandbox/schedules/send-due", {"phone": FOLLOW})
+    assert status == 200
+    assert [(r["phone"], r["step"], r["outcome"]) for r in fired["results"]] == [
+        (FOLLOW, step, "sent") for step, _ in DEMO_STEPS
+    ]
+    assert [r["at"] for r in fired["results"]] == [s["at"] for s in schedules]
+    messages = client.get(f"/sandbox/messages?phone={FOLLOW}")[1]
+    assert messages[: len(earlier)] == earlier
+    assert messages[len(earlier) :] == fired["messages"]
+    assert [m["body"] for m in fired["messages"]] == [
+        "ExampleCorp: Hi Mary, 3 tips to get started: example.com/tips. Reply STOP to cancel.",
+        "ExampleCorp: How is it going, Mary? Reply HELP for help, STOP to cancel.",
+        "ExampleCorp: 20% off this week with code THANKS. Reply STOP to cancel.",
+    ]
+    assert all(set(m) == MESSAGE_KEYS and m["from"] == OUR_NUMBER for m in messages)
+    events = client.get(f"/sandbox/contacts/{FOLLOW}")[1]["events"]
+    assert [e["detail"].get("step") for e in events if e["type"] == "FOLLOW_UP_SENT"] == [
+        step for step, _ in DEMO_STEPS
+    ]
+
+    # Each schedule is deleted once it ran (ActionAfterCompletion DELETE): nothing is sent twice.
+    assert client.get(f"/sandbox/schedules?phone={FOLLOW}")[1]["schedules"] == []
+    assert client.post("/sandbox/schedules/send-due", {"phone": FOLLOW}) == (
+        200,
+        {"results": [], "messages": []},
+    )
+
+
+def test_stop_deletes_the_follow_ups(client):
+    client.confirm(FOLLOW_STOP)
+    assert len(client.get(f"/sandbox/schedules?phone={FOLLOW_STOP}")[1]["schedules"]) == len(DEMO_STEPS)
+    client.text(FOLLOW_STOP, "STOP")
+    assert client.get(f"/sandbox/schedules?phone={FOLLOW_STOP}")[1]["schedules"] == []
+    count = len(client.get(f"/sandbox/messages?phone={FOLLOW_STOP}")[1])
+    status, _, fired = client.request("POST", f"/sandbox/schedules/send-due?phone={FOLLOW_STOP}")
+    assert (status, fired) == (200, {"results": [], "messages": []})  # the phone may be in the query too
+    assert len(client.get(f"/sandbox/messages?phone={FOLLOW_STOP}")[1]) == count
+
+
+def test_send_due_refuses_a_malformed_number(client):
+    status, body = client.post("/sandbox/schedules/send-due", {"phone": "2065550166"})
+    assert status == 400 and "phone" in body["errors"]
+    assert client.post("/sandbox/schedules/send-due", {"phone": 5})[0] == 400
+    assert client.request("POST", "/sandbox/schedules/send-due", b"[]")[0] == 400
+    assert client.request("POST", "/sandbox/schedules/send-due", b"{oops")[0] == 400
+    assert client.get("/sandbox/schedules?phone=2065550166")[0] == 400
+    assert client.get("/sandbox/schedules/send-due")[0] == 405
+
+
+# -- WhatsApp broadcasts (issue 5): POST /broadcasts -> moto SQS -> custom channel -> fake WhatsApp ----------
+def test_a_broadcast_reaches_exactly_the_confirmed_contacts_of_a_source(client):
+    source = "whatsapp broadcast test"
+    client.confirm(WA_1, source=source)
+    client.confirm(WA_2, source=source)
+    assert client.register(WA_PENDING, source=source)[0] == 202
+    client.confirm(WA_OPTED_OUT, source=source)
+    client.text(WA_OPTED_OUT, "STOP")
+    before = len(client.whatsapp())
+
+    body = {"template": "spring_sale", "language": "en_US", "parameters": ["20%"], "source": source}
+    status, answer = client.post("/broadcasts", body)
+
+    assert status == 202
+    assert set(answer) == {"broadcastId", "queuedContacts", "queuedBatches", "complete"}
+    assert (answer["queuedContacts"], answer["queuedBatches"], answer["complete"]) == (2, 1, True)
+    received = client.whatsapp()[before:]  # delivered before the answer came back
+    assert sorted(m["to"] for m in received) == [WA_1, WA_2]  # not the pending or opted-out ones
+    for message in received:
+        assert set(message) == WHATSAPP_KEYS
+        assert (message["template"], message["language"], message["status"]) == ("spring_sale", "en_US", 200)
+        assert message["components"] == [{"type": "body", "parameters": [{"type": "text", "text": "20%"}]}]
+        assert message["messageId"].startswith("wamid.") and message["receivedAt"].endswith("Z")
+
+    status, broadcasts = client.get("/sandbox/broadcasts")
+    assert status == 200 and broadcasts[0]["broadcastId"] == answer["broadcastId"]  # newest first
+    summary = broadcasts[0]
+    assert (summary["template"], summary["language"], summary["source"]) == ("spring_sale", "en_US", source)
+    assert (summary["queuedContacts"], summary["queuedBatches"], summary["batchesNotDelivered"]) == (2, 1, 0)
+    assert summary["results"] == {"sent": 2, "failed": 0, "skipped": 0}
+    assert sorted((e["endpointId"], e["to"], e["status"]) for e in summary["endpoints"]) == [
+        (WA_1[1:], WA_1, "sent"),
+        (WA_2[1:], WA_2, "sent"),
+    ]
+    assert {e["messageId"] for e in summary["endpoints"]} == {m["messageId"] for m in received}
+
+
+def test_a_broadcast_without_a_source_reaches_every_confirmed_contact(client):
+    client.confirm(WA_ANY)
+    phones = client.get("/sandbox/phones")[1]["phones"]
+    confirmed = sorted(
+        p for p in phones if client.get(f"/sandbox/contacts/{p}")[1].get("status") == "CONFIRMED"
+    )
+    assert WA_ANY in confirmed and WA_PENDING not in confirmed and WA_OPTED_OUT not in confirmed
+    before = len(client.whatsapp())
+
+    status, answer = client.post("/broadcasts", {"template": "hello_world"})
+
+    assert status == 202 and answer["queuedContacts"] == len(confirmed)
+    received = client.whatsapp()[before:]
+    assert sorted(m["to"] for m in received) == confirmed
+    assert {(m["template"], m["language"], m["status"]) for m in received} == {("hello_world", "en_US", 200)}
+
+
+def test_a_broadcast_the_api_refuses_sends_nothing(client):
+    before = len(client.whatsapp())
+    status, body = client.post("/broadcasts", {"template": "Spring Sale!", "language": "english"})
+    assert status == 400 and set(body["errors"]) == {"template", "language"}
+    assert len(client.whatsapp()) == before
+
+
 def test_cors_follows_allowed_origins():
     origin = "http://127.0.0.1:9"
     with SandboxProcess(env={"ALLOWED_ORIGINS": origin}) as process:
@@ -272,11 +436,24 @@ def test_cors_follows_allowed_origins():
         assert status == 200 and headers["Access-Control-Allow-Origin"] == origin
 
 
+def test_reset_forgets_schedules_and_broadcasts_too(client):
+    client.confirm(RESET)
+    assert client.post("/broadcasts", {"template": "hello_world"})[0] == 202
+    assert client.get("/sandbox/schedules")[1]["schedules"] and client.whatsapp()
+    assert client.post("/sandbox/reset", {})[0] == 200
+    assert client.get("/sandbox/schedules")[1]["schedules"] == []
+    assert client.whatsapp() == [] and client.get("/sandbox/broadcasts")[1] == []
+    assert client.get(f"/sandbox/contacts/{RESET}")[0] == 404
+
+
 # -- logs and stopping (last: they read everything the module's sandbox printed) --------------------------
 def test_logs_show_no_full_phone_number(sandbox):
     output = sandbox.output()
     assert "SMS to +1******0161" in output  # the texts are on the terminal, masked
-    for phone in (SIGNUP, SIGNUP_2, SIGNUP_3, STRANGER, "+12065550111", "+12065550150"):
+    assert "WhatsApp to +1******0167: template spring_sale (en_US), answered 200" in output
+    assert "Follow-up tips to +1******0165 fired early: sent" in output
+    numbers = (SIGNUP, SIGNUP_2, SIGNUP_3, STRANGER, FOLLOW, FOLLOW_STOP, WA_1, WA_2, WA_PENDING)
+    for phone in (*numbers, WA_OPTED_OUT, WA_ANY, RESET, "+12065550111", "+12065550150"):
         assert phone[1:] not in output, phone
         assert phone[2:] not in output, phone
 
@@ -328,3 +505,8 @@ def test_environment_is_sandboxed():
     assert env["ORIGINATION_IDENTITY"] == env["OWN_NUMBERS"] == OUR_NUMBER
     assert env["AWS_ACCESS_KEY_ID"] == "sandbox"
     assert env["BRAND_NAME"] == "Acme" and env["POWERTOOLS_LOG_LEVEL"] == "DEBUG"  # the developer's own
+    assert env["FOLLOW_UP_SEQUENCE"] == DEMO_FOLLOW_UP_SEQUENCE  # a sequence to try
+    assert [step["after"] for step in json.loads(DEMO_FOLLOW_UP_SEQUENCE)] == ["1d", "7d", "30d"]
+    off = {"FOLLOW_UP_SEQUENCE": ""}
+    prepare_environment(off)
+    assert off["FOLLOW_UP_SEQUENCE"] == ""  # FOLLOW_UP_SEQUENCE='' make run: no follow-ups

@@ -1,13 +1,15 @@
 /*
  * The sandbox's phone simulator: shows what was texted to each number, sends replies through
  * POST /sandbox/inbound (the same SNS -> SQS -> inbound handler path as in AWS), and shows the
- * stored contact. Polls once a second; renders only what changed.
+ * stored contact with its scheduled follow-ups ("Send due steps now" fires them through the real
+ * follow-up function). Below, a WhatsApp broadcast form (POST /broadcasts) and what the fake WhatsApp
+ * API received. Polls once a second; renders only what changed.
  */
 (function () {
   "use strict";
 
   var POLL_MS = 1000;
-  var state = { phone: null, ourNumber: null, rendered: {}, busy: false };
+  var state = { phone: null, ourNumber: null, rendered: {}, busy: false, sending: false, broadcasting: false, schedules: [] };
 
   function $(id) {
     return document.getElementById(id);
@@ -33,6 +35,32 @@
   function dateTime(iso) {
     var d = new Date(iso);
     return isNaN(d) ? iso : d.toLocaleString([], { dateStyle: "medium", timeStyle: "medium" });
+  }
+
+  // A schedule's time in the recipient's time zone, e.g. "Mon, Nov 23, 09:00 AM PST".
+  function zoned(iso, timeZone) {
+    var d = new Date(iso);
+    if (isNaN(d)) return iso;
+    try {
+      return d.toLocaleString([], {
+        timeZone: timeZone, weekday: "short", month: "short", day: "numeric",
+        hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+      });
+    } catch (err) {
+      return dateTime(iso);
+    }
+  }
+
+  function postJson(url, body) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body || {})
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { status: response.status, data: data };
+      });
+    });
   }
 
   function getJson(url) {
@@ -64,6 +92,7 @@
     state.rendered.messages = null;
     state.rendered.contact = null;
     state.rendered.phones = null;
+    state.rendered.schedules = null;
     var url = new URL(location.href);
     url.search = phone ? "?phone=" + encodeURIComponent(phone) : "";
     history.replaceState(null, "", url);
@@ -76,7 +105,10 @@
     document.querySelectorAll("[data-reply]").forEach(function (chip) { chip.disabled = !phone; });
     $("messages").textContent = "";
     $("reply-status").textContent = "";
+    $("send-due-status").textContent = "";
+    $("followups").hidden = !phone;
     renderContact(null);
+    renderSchedules(null);
     refresh();
   }
 
@@ -173,6 +205,159 @@
     }
   }
 
+  // -- follow-ups ----------------------------------------------------------------------------------
+  function renderSchedules(data) {
+    state.schedules = data ? data.schedules : [];
+    $("send-due").disabled = state.sending || !state.phone || !state.schedules.length;
+    if (!changed("schedules", data)) return;
+    var list = $("schedule-list");
+    list.textContent = "";
+    if (!data) {
+      $("followups-hint").textContent = "";
+      $("no-schedules").hidden = false;
+      return;
+    }
+    var after = {};
+    data.sequence.forEach(function (step) { after[step.id] = step.after; });
+    $("followups-hint").textContent = data.sequence.length
+      ? "Sequence: " + data.sequence.map(function (step) { return step.id + " +" + step.after; }).join(", ") +
+        ". Sent " + data.sendWindow + " in the recipient's time zone."
+      : "No follow-up sequence: FOLLOW_UP_SEQUENCE is empty.";
+    data.schedules.forEach(function (s) {
+      var item = el("li", "schedule");
+      item.dataset.step = s.step;
+      item.appendChild(el("span", "schedule-step", s.step));
+      item.appendChild(el("span", "schedule-time", zoned(s.at, s.timezone)));
+      var meta = s.timezone + (after[s.step] ? " \u00b7 " + after[s.step] + " after confirming" : "");
+      if (s.deferrals) meta += " \u00b7 deferred " + s.deferrals + "\u00d7";
+      item.appendChild(el("span", "schedule-meta", meta));
+      list.appendChild(item);
+    });
+    $("no-schedules").hidden = data.schedules.length > 0;
+  }
+
+  function sendDue() {
+    var phone = state.phone;
+    if (!phone || state.sending) return;
+    state.sending = true;
+    $("send-due").disabled = true;
+    $("send-due-status").textContent = "Sending\u2026";
+    postJson("/sandbox/schedules/send-due", { phone: phone })
+      .then(function (answer) {
+        if (answer.status !== 200) throw new Error(answer.data.message || "HTTP " + answer.status);
+        var results = answer.data.results || [];
+        var sent = (answer.data.messages || []).length;
+        $("send-due-status").textContent = results.length
+          ? "Sent " + sent + " of " + results.length + " step" + (results.length === 1 ? "" : "s") + ": " +
+            results.map(function (r) { return r.step + " " + (r.outcome || r.error); }).join(", ") + "."
+          : "Nothing was due.";
+      })
+      .catch(function (err) {
+        $("send-due-status").textContent = "Not sent: " + err.message;
+      })
+      .finally(function () {
+        state.sending = false;
+        refresh();
+      });
+  }
+
+  // -- WhatsApp ------------------------------------------------------------------------------------
+  function renderWhatsApp(messages) {
+    if (!changed("whatsapp", messages)) return;
+    var body = $("wa-messages");
+    body.textContent = "";
+    messages.slice().reverse().forEach(function (m) {  // newest first
+      var row = el("tr");
+      row.appendChild(el("td", "wa-to", pretty(m.to)));
+      row.appendChild(el("td", null, m.template));
+      row.appendChild(el("td", null, m.language));
+      row.appendChild(el("td", "wa-time", time(m.receivedAt)));
+      var ok = m.status >= 200 && m.status < 300;
+      var status = el("td", "wa-status " + (ok ? "wa-ok" : "wa-error"), ok ? "accepted" : "HTTP " + m.status);
+      if (m.messageId) status.title = m.messageId;
+      row.appendChild(status);
+      body.appendChild(row);
+    });
+    $("wa-empty").hidden = messages.length > 0;
+  }
+
+  function renderBroadcast(summary) {
+    var box = $("broadcast-result");
+    box.textContent = "";
+    if (!summary) return;
+    var title = el("p", "broadcast-summary");
+    title.appendChild(el("strong", null, summary.template + " (" + summary.language + ")"));
+    var counts = summary.results;
+    title.appendChild(document.createTextNode(
+      ": " + summary.queuedContacts + " queued \u00b7 " + counts.sent + " sent \u00b7 " +
+      counts.failed + " failed \u00b7 " + counts.skipped + " skipped" +
+      (summary.source ? " (source " + summary.source + ")" : "")
+    ));
+    box.appendChild(title);
+    if (summary.batchesNotDelivered) {
+      box.appendChild(el("p", "hint", summary.batchesNotDelivered + " queue record(s) were not delivered; see the terminal."));
+    }
+    var list = el("ul", "endpoint-list");
+    list.setAttribute("aria-label", "Result per contact");
+    summary.endpoints.forEach(function (e) {
+      var item = el("li");
+      item.appendChild(el("span", "endpoint-to", pretty(e.to)));
+      item.appendChild(el("span", "endpoint-status endpoint-" + e.status, e.status));
+      item.appendChild(el("span", "endpoint-detail", e.messageId || e.reason || ""));
+      list.appendChild(item);
+    });
+    if (summary.endpoints.length) box.appendChild(list);
+  }
+
+  function broadcast() {
+    if (state.broadcasting) return;
+    var template = $("bc-template").value.trim();
+    var language = $("bc-language").value.trim();
+    var source = $("bc-source").value.trim();
+    if (!template) {
+      $("bc-template").setAttribute("aria-invalid", "true");
+      $("broadcast-status").textContent = "Name the template to send.";
+      $("bc-template").focus();
+      return;
+    }
+    ["bc-template", "bc-language", "bc-source"].forEach(function (id) { $(id).removeAttribute("aria-invalid"); });
+    var body = { template: template };
+    if (language) body.language = language;
+    if (source) body.source = source;
+    state.broadcasting = true;
+    $("bc-send").disabled = true;
+    $("broadcast-status").textContent = "Sending\u2026";
+    renderBroadcast(null);
+    postJson("/broadcasts", body)
+      .then(function (answer) {
+        if (answer.status !== 202) {
+          var errors = answer.data.errors || {};
+          Object.keys(errors).forEach(function (field) {
+            var input = $("bc-" + field.split(".")[0]);
+            if (input) input.setAttribute("aria-invalid", "true");
+          });
+          var detail = Object.keys(errors).map(function (k) { return k + ": " + errors[k]; }).join(" ");
+          throw new Error((answer.data.message || "HTTP " + answer.status) + (detail ? " " + detail : ""));
+        }
+        var id = answer.data.broadcastId;
+        return getJson("/sandbox/broadcasts").then(function (all) {
+          var summary = (all || []).filter(function (b) { return b.broadcastId === id; })[0];
+          $("broadcast-status").textContent = answer.data.queuedContacts
+            ? "Broadcast " + id.slice(0, 8) + " delivered."
+            : "No confirmed contacts" + (source ? " from that source" : "") + ": nothing to send.";
+          renderBroadcast(summary);
+        });
+      })
+      .catch(function (err) {
+        $("broadcast-status").textContent = "Not sent: " + err.message;
+      })
+      .finally(function () {
+        state.broadcasting = false;
+        $("bc-send").disabled = false;
+        refresh();
+      });
+  }
+
   // -- polling -------------------------------------------------------------------------------------
   function refresh() {
     var phone = state.phone;
@@ -186,6 +371,9 @@
           }
           renderPhones(data);
         }
+      }),
+      getJson("/sandbox/whatsapp/messages").then(function (messages) {
+        renderWhatsApp(messages || []);
       })
     ];
     if (phone) {
@@ -196,6 +384,9 @@
         }),
         getJson("/sandbox/contacts/" + q).then(function (contact) {
           if (phone === state.phone) renderContact(contact);
+        }),
+        getJson("/sandbox/schedules?phone=" + q).then(function (data) {
+          if (phone === state.phone) renderSchedules(data);
         })
       );
     }
@@ -259,9 +450,19 @@
       select(raw);
     });
     $("reset").addEventListener("click", function () {
-      if (!window.confirm("Forget every contact and message in the sandbox?")) return;
-      fetch("/sandbox/reset", { method: "POST" }).then(function () { select(null); });
+      if (!window.confirm("Forget every contact, message, schedule and broadcast in the sandbox?")) return;
+      fetch("/sandbox/reset", { method: "POST" }).then(function () {
+        renderBroadcast(null);
+        $("broadcast-status").textContent = "";
+        select(null);
+      });
     });
+    $("send-due").addEventListener("click", sendDue);
+    $("broadcast").addEventListener("submit", function (event) {
+      event.preventDefault();
+      broadcast();
+    });
+    $("bc-source-example").textContent = location.origin + "/";
     select(phoneFromUrl());
     poll();
   }
