@@ -29,8 +29,9 @@ def main() -> None:
         app,
         config.stack_name,
         config=config,
-        env=Environment(
-            account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+        env=Environment(  # an empty variable counts as unset
+            account=os.environ.get("CDK_DEFAULT_ACCOUNT") or None,
+            region=os.environ.get("CDK_DEFAULT_REGION") or None,
         ),
     )
     Tags.of(app).add("project", "sms-optin")

@@ -16,7 +16,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, finding_arn
 from stacks.queues import work_queue
 
 SCHEDULER = "scheduler.amazonaws.com"
@@ -93,8 +93,9 @@ class FollowUpScheduling(Construct):
         if function.role is not None:
             acknowledge(
                 function.role,
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:"
-                f"schedule/{self.group_name}/*]",
+                "AwsSolutions-IAM5[Resource::"
+                + finding_arn(self, "scheduler:{region}:{account}:schedule/" + self.group_name + "/*")
+                + "]",
                 "Schedule names are made per contact and step at run time; the wildcard is confined to "
                 "this stack's schedule group and to creating (and, for opt-outs, deleting) schedules.",
             )

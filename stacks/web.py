@@ -21,7 +21,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, finding_arn
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -165,7 +165,7 @@ class WebHosting(Construct):
                 "Action::s3:List*",
                 "Action::s3:Abort*",
                 "Action::s3:DeleteObject*",
-                "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+                f"Resource::{finding_arn(self, 's3:::cdk-hnb659fds-assets-{account}-{region}/*')}",
                 f"Resource::<{site}.Arn>/*",
                 "Resource::*",  # cloudfront:CreateInvalidation has no resource-level permissions
             ):

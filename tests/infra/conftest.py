@@ -6,6 +6,7 @@ Variants (together they cover the number modes, Pinpoint on and off, both publis
 * ``new``: a new US toll-free number, Pinpoint off, the role publish mode, WAF, one CORS origin, a
   configuration set, alarm email.
 * ``existing``: an existing number by ARN, Pinpoint on, the role publish mode, two CORS origins.
+* ``regional``: cdk.json as shipped, in a concrete account and region, as the CDK CLI synthesizes.
 """
 
 from __future__ import annotations
@@ -18,10 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import Environment
 from infra_helpers import VARIANTS
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+
+# The CDK CLI synthesizes with a concrete region (and account, with credentials): cdk-nag then names
+# resolved ARNs in its findings, so acknowledgements must match those too.
+ENVIRONMENTS = {"regional": Environment(account="123456789012", region="eu-west-1")}
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     stack_names = {}
     for variant, overrides in VARIANTS.items():
         config = Config.from_context({**base, **overrides, "stackName": f"Test-{variant}"})
-        stack_names[variant] = SmsOptinStack(app, f"Test-{variant}", config=config).stack_name
+        stack_names[variant] = SmsOptinStack(
+            app, f"Test-{variant}", config=config, env=ENVIRONMENTS.get(variant)
+        ).stack_name
     apply_checks(app)
     app.synth()  # raises on any unacknowledged cdk-nag or CloudFormation validation finding
     yield Synthesized(

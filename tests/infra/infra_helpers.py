@@ -37,6 +37,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "allowedOrigins": ",".join(ORIGINS),  # the -c form: a comma-separated string
         "dlqMaxReceiveCount": "3",
     },
+    "regional": {},  # synthesized with a concrete environment (conftest.ENVIRONMENTS)
 }
 
 
