@@ -29,6 +29,9 @@ from typing import Any
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+from local import events
+from local.events import LambdaContext
+
 # -- prices (USD, list) -----------------------------------------------------------------------------
 VALIDATE_USD = 0.006  # Pinpoint PhoneNumberValidate, per call
 SMS_USD = 0.00645  # US SMS, per message part (segment)
@@ -544,43 +547,14 @@ def fast_moto_transactions() -> Iterator[None]:
         DynamoDBBackend.transact_write_items = original
 
 
-# -- Lambda events ----------------------------------------------------------------------------------
-@dataclass
-class LambdaContext:
-    function_name: str = "sms-optin-bench"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:sms-optin-bench"
-    aws_request_id: str = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
+# -- Lambda events (shapes from local.events, shared with the sandbox and the tests) ---------------
 def api_event(body: str, ip: str) -> dict[str, Any]:
-    request_id = uuid.uuid4().hex[:8]
-    return {
-        "resource": "/register",
-        "path": "/register",
-        "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json", "Referer": "https://example.com/sms-signup"},
-        "multiValueHeaders": {},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": "/register",
-            "httpMethod": "POST",
-            "path": "/v1/register",
-            "stage": "v1",
-            "requestId": f"api-{request_id}",
-            "accountId": "123456789012",
-            "apiId": "bench",
-            "identity": {"sourceIp": ip, "userAgent": "Mozilla/5.0 (bench)"},
-        },
-        "body": body,
-        "isBase64Encoded": False,
+    headers = {
+        "Content-Type": "application/json",
+        "Referer": "https://example.com/sms-signup",
+        "User-Agent": "Mozilla/5.0 (bench)",
     }
+    return events.api_gateway_event("POST", "/register", body, headers=headers, source_ip=ip, api_id="bench")
 
 
 def yes_event(phone: str, at: datetime) -> dict[str, Any]:
@@ -591,32 +565,7 @@ def yes_event(phone: str, at: datetime) -> dict[str, Any]:
         "messageBody": "Yes",
         "inboundMessageId": str(uuid.uuid4()),
     }
-    stamp = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    notification = {
-        "Type": "Notification",
-        "MessageId": str(uuid.uuid4()),
-        "TopicArn": "arn:aws:sns:us-east-1:123456789012:two-way-sms",
-        "Message": json.dumps(message),
-        "Timestamp": stamp,
-    }
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "handle",
-                "body": json.dumps(notification),
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": str(int(at.timestamp() * 1000)),
-                },
-                "messageAttributes": {},
-                "md5OfBody": "x",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:inbound-sms",
-                "awsRegion": REGION,
-            }
-        ]
-    }
+    return {"Records": [events.sqs_record(events.sns_notification(message, at), at)]}
 
 
 # -- the run ----------------------------------------------------------------------------------------
@@ -767,7 +716,10 @@ def run(mix: Mix = DEFAULT_MIX, n: int = 1000, seed: int = 7) -> CostResult:
                 clock.now = START + timedelta(seconds=event.at)
                 before = meter.copy()
                 if isinstance(event, Confirmation):
-                    result = inbound_sms.handler(yes_event(event.phone, clock.now), LambdaContext())
+                    result = inbound_sms.handler(
+                        yes_event(event.phone, clock.now),
+                        LambdaContext(function_name="sms-optin-bench", remaining_ms=10_000),
+                    )
                     inbound.n += 1
                     inbound.meter.update(meter - before)
                     if result.get("batchItemFailures"):
@@ -775,7 +727,10 @@ def run(mix: Mix = DEFAULT_MIX, n: int = 1000, seed: int = 7) -> CostResult:
                     continue
                 tally = by_category[event.category]
                 try:
-                    response = registration.handler(api_event(event.body, event.ip), LambdaContext())
+                    response = registration.handler(
+                        api_event(event.body, event.ip),
+                        LambdaContext(function_name="sms-optin-bench", remaining_ms=10_000),
+                    )
                     status = response["statusCode"]
                 except Exception as exc:  # a 5xx-equivalent: report it, keep measuring
                     status = f"exception {type(exc).__name__}"

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import bench  # noqa: F401 -- puts lambdas/ and the project root on sys.path
+from local.events import LambdaContext
 
 ENDPOINTS = 50
 LATENCY = 0.050
@@ -91,19 +92,6 @@ class StoreWithLatency:
     def get_many(self, phones):
         time.sleep(self._latency)
         return {p: self._contacts[p] for p in phones if p in self._contacts}
-
-
-class _Context:
-    function_name = "bench-custom-channel"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:bench-custom-channel"
-    aws_request_id = "bench"
-
-    def __init__(self, seconds: float = 60.0) -> None:
-        self._until = time.monotonic() + seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int((self._until - time.monotonic()) * 1000)
 
 
 def _numbers(n: int) -> list[str]:
@@ -211,7 +199,12 @@ def run(
             deps.delivery.bucket = TokenBucket(settings.whatsapp_rate_per_second)
             started = time.perf_counter()
             with contextlib.redirect_stdout(io.StringIO()):
-                response = custom_channel.handler(event, _Context())
+                response = custom_channel.handler(
+                    event,
+                    LambdaContext(
+                        function_name="bench-custom-channel", remaining_ms=60_000, memory_limit_in_mb=1024
+                    ),
+                )
             elapsed = time.perf_counter() - started
             assert _statuses(response) == ["sent"] * endpoints, "the handler did not send every message"
             return elapsed, response
@@ -234,7 +227,14 @@ def run(
         store_like.delivery.bucket = TokenBucket(settings.whatsapp_rate_per_second)
         started = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
-            outcome = _statuses(custom_channel.handler(event, _Context()))
+            outcome = _statuses(
+                custom_channel.handler(
+                    event,
+                    LambdaContext(
+                        function_name="bench-custom-channel", remaining_ms=60_000, memory_limit_in_mb=1024
+                    ),
+                )
+            )
         failure_seconds = time.perf_counter() - started
         requests_with_failures = len(fake.messages())
         install(None)

@@ -23,7 +23,6 @@ import json
 import os
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -34,9 +33,11 @@ from typing import Any, Final
 import boto3
 from moto import mock_aws
 
+from local import events
 from local.broadcast_log import BroadcastLog, record_deliveries
 from local.carrier import OfflineCarrierLookup
 from local.environment import ACCOUNT, E164, REGION
+from local.events import LambdaContext
 from local.fake_scheduler import FakeScheduler, ScheduleClock, sender_invoker
 from local.fake_whatsapp import FakeWhatsApp, Received
 from local.outbox import Message, Outbox
@@ -49,27 +50,8 @@ from optin.handlers import broadcasts, custom_channel, inbound_sms, phone_valida
 from optin.settings import Settings, load_settings
 from optin.wiring import Dependencies, install
 
-STAGE: Final = "sandbox"
 BROADCAST_QUEUE: Final = "sms-optin-broadcasts"
 MAX_QUEUE_ROUNDS: Final = 100  # receive calls per broadcast at most (each takes up to ten records)
-
-
-@dataclass
-class LambdaContext:
-    """What the Lambda runtime passes as ``context`` (the attributes Powertools reads)."""
-
-    function_name: str
-    aws_request_id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
-    memory_limit_in_mb: int = 256
-    log_group_name: str = "/aws/lambda/sandbox"
-    log_stream_name: str = "sandbox"
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 @dataclass(frozen=True)
@@ -334,7 +316,7 @@ class Sandbox:
         function reported the record as failed."""
         message = self._complete_two_way(payload)
         now = utcnow()
-        record = sqs_record(sns_notification(message, now), now)
+        record = events.sqs_record(events.sns_notification(message, now), now)
         with self._invocation():
             if not self.outbox.has_inbound(message["inboundMessageId"]):
                 self.outbox.record_inbound(
@@ -442,44 +424,15 @@ class _DropMetricLines(io.TextIOBase):
 # -- events ------------------------------------------------------------------------------------------
 def api_gateway_event(request: HttpRequest) -> dict[str, Any]:
     """The API Gateway REST API proxy event for an HTTP request."""
-    headers: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
-    for name, value in request.headers:
-        headers[name] = value
-        multi.setdefault(name, []).append(value)
-    lower = {k.lower(): v for k, v in headers.items()}
-    try:
-        body: str | None = request.body.decode("utf-8") if request.body else None
-        encoded = False
-    except UnicodeDecodeError:
-        body, encoded = base64.b64encode(request.body).decode("ascii"), True
-    now_ms = int(time.time() * 1000)
-    return {
-        "resource": request.path,
-        "path": request.path,
-        "httpMethod": request.method,
-        "headers": headers,
-        "multiValueHeaders": multi,
-        "queryStringParameters": dict(request.query) or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in request.query.items()} or None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": request.path,
-            "httpMethod": request.method,
-            "path": f"/{STAGE}{request.path}",
-            "stage": STAGE,
-            "requestId": str(uuid.uuid4()),
-            "requestTimeEpoch": now_ms,
-            "accountId": ACCOUNT,
-            "apiId": "sandbox",
-            "domainName": lower.get("host", "127.0.0.1"),
-            "protocol": "HTTP/1.1",
-            "identity": {"sourceIp": request.source_ip, "userAgent": lower.get("user-agent")},
-        },
-        "body": body,
-        "isBase64Encoded": encoded,
-    }
+    return events.api_gateway_event(
+        request.method,
+        request.path,
+        request.body,
+        headers=request.headers,
+        source_ip=request.source_ip,
+        query=request.query,
+        api_id="sandbox",
+    )
 
 
 def http_response(result: dict[str, Any]) -> HttpResponse:
@@ -495,43 +448,6 @@ def http_response(result: dict[str, Any]) -> HttpResponse:
     raw = result.get("body") or ""
     body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
     return HttpResponse(int(result.get("statusCode", 502)), headers, body)
-
-
-def sns_notification(two_way: dict[str, str], at: datetime) -> dict[str, Any]:
-    """What SNS delivers to an SQS subscription (raw message delivery off) for a two-way SMS."""
-    return {
-        "Type": "Notification",
-        "MessageId": str(uuid.uuid4()),
-        "TopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:sms-optin-two-way",
-        "Message": json.dumps(two_way),
-        "Timestamp": iso(at),
-        "SignatureVersion": "1",
-        "Signature": "sandbox",
-        "SigningCertURL": "",
-        "UnsubscribeURL": "",
-    }
-
-
-def sqs_record(notification: dict[str, Any], at: datetime) -> dict[str, Any]:
-    """One SQS record as the Lambda event source mapping delivers it."""
-    body = json.dumps(notification)
-    sent_ms = str(int(at.timestamp() * 1000))
-    return {
-        "messageId": str(uuid.uuid4()),
-        "receiptHandle": "sandbox",
-        "body": body,
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": sent_ms,
-            "SenderId": "sandbox",
-            "ApproximateFirstReceiveTimestamp": sent_ms,
-        },
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:sms-optin-inbound",
-        "awsRegion": REGION,
-    }
 
 
 def broadcast_record(message: dict[str, Any]) -> dict[str, Any]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 from botocore.stub import ANY, Stubber
 
-from optin.clock import iso
+from local import events
+from local.events import LambdaContext as LambdaContext  # re-exported for the tests
 from optin.settings import Settings
 from optin.wiring import Dependencies, install
 
@@ -146,18 +146,7 @@ def _with_opt_out(opt_out: str) -> Any:
     return _OptOutMatcher(opt_out)
 
 
-# -- Lambda events --------------------------------------------------------------------------------
-@dataclass
-class LambdaContext:
-    function_name: str = "test-function"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id: str = "req-0001"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
+# -- Lambda events (the shapes live in local.events, shared with the sandbox and the benchmarks) ------
 def api_event(
     path: str,
     body: Any,
@@ -167,29 +156,13 @@ def api_event(
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST (proxy) event for POST ``path``."""
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json", **(headers or {})},
-        "multiValueHeaders": {},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": path,
-            "httpMethod": "POST",
-            "path": f"/v1{path}",
-            "stage": "v1",
-            "requestId": f"api-{uuid.uuid4().hex[:8]}",
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "identity": {"sourceIp": ip, "userAgent": user_agent},
-        },
-        "body": body if isinstance(body, str) else json.dumps(body),
-        "isBase64Encoded": False,
-    }
+    return events.api_gateway_event(
+        "POST",
+        path,
+        body if isinstance(body, str) else json.dumps(body),
+        headers={"Content-Type": "application/json", "User-Agent": user_agent, **(headers or {})},
+        source_ip=ip,
+    )
 
 
 def two_way(
@@ -211,31 +184,7 @@ def sqs_record(
     """An SQS record carrying an SNS notification (or, with ``raw``, the payload itself)."""
     at = at or datetime(2026, 11, 22, 15, 5, tzinfo=UTC)
     message = payload if isinstance(payload, str) else json.dumps(payload)
-    body = (
-        message
-        if raw
-        else json.dumps(
-            {
-                "Type": "Notification",
-                "MessageId": str(uuid.uuid4()),
-                "TopicArn": "arn:aws:sns:us-east-1:123456789012:two-way-sms",
-                "Message": message,
-                "Timestamp": iso(at),
-                "SignatureVersion": "1",
-            }
-        )
-    )
-    return {
-        "messageId": str(uuid.uuid4()),
-        "receiptHandle": "handle",
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(at.timestamp() * 1000))},
-        "messageAttributes": {},
-        "md5OfBody": "x",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:inbound-sms",
-        "awsRegion": "us-east-1",
-    }
+    return events.sqs_record(message if raw else events.sns_notification(message, at), at)
 
 
 def sqs_event(*records: dict[str, Any]) -> dict[str, Any]:

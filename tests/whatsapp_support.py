@@ -4,7 +4,6 @@ Secrets Manager and SQS, contacts in every consent state, and event builders."""
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeSerializer
 
+from local.events import LambdaContext
 from local.fake_whatsapp import FakeWhatsApp
 from local.tables import create_tables
 from optin.adapters.contact_store import contact_to_item
@@ -26,19 +26,9 @@ QUEUE = "broadcast-queue"
 _serializer = TypeSerializer()
 
 
-class Context:
+def Context(remaining_ms: int = 30_000) -> LambdaContext:
     """A Lambda context whose remaining time runs down for real."""
-
-    function_name = "custom-channel"
-    memory_limit_in_mb = 256
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:custom-channel"
-    aws_request_id = "req-wa-0001"
-
-    def __init__(self, remaining_ms: int = 30_000) -> None:
-        self._until = time.monotonic() + remaining_ms / 1000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._until - time.monotonic()) * 1000))
+    return LambdaContext(function_name="custom-channel", remaining_ms=remaining_ms)
 
 
 def fast_settings(base: Settings, fake: FakeWhatsApp, queue_url: str, **overrides: Any) -> Settings:
