@@ -5,28 +5,11 @@ Screenshots go to test-artifacts/e2e/."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.request
 from typing import Any
 
-import pytest
-
-from local.testing import ROOT
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the browser fixture says why; under CI that is a failure
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-ARTIFACTS = ROOT / "test-artifacts" / "e2e"
-
-
-def screenshot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+from tests.e2e.browser_support import expect, screenshot
 
 
 def post(sandbox: Any, path: str, body: dict[str, Any]) -> int:
