@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from aws_cdk import SecretValue, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from stacks.nag import acknowledge
-from stacks.queues import work_queue
+from stacks.queues import queue_key, work_queue
 
 PLACEHOLDER_NOTE = (
     "WhatsApp Cloud API access token for sms-optin's custom channel. Replace the placeholder with "
@@ -55,12 +54,7 @@ class CustomChannel(Construct):
                 "A WhatsApp Cloud API token is issued by Meta and cannot be rotated by a Lambda here; the "
                 "operator replaces it in Meta's Business Manager and puts the new value in this secret.",
             )
-        self.key = kms.Key(
-            self,
-            "Key",
-            description="Encrypts the broadcast queues (batches carry phone numbers)",
-            enable_key_rotation=True,
-        )
+        self.key = queue_key(self, "the broadcast queues (batches carry phone numbers)")
         self.queue, self.dead_letter_queue = work_queue(
             self,
             "Broadcast",

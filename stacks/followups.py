@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from stacks.nag import acknowledge, finding_arn
-from stacks.queues import work_queue
+from stacks.queues import queue_key, work_queue
 
 SCHEDULER = "scheduler.amazonaws.com"
 
@@ -37,12 +36,7 @@ class FollowUpScheduling(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.group = scheduler.CfnScheduleGroup(self, "Group", name=group_name)
-        self.key = kms.Key(
-            self,
-            "Key",
-            description="Encrypts the follow-up step queues (payloads carry phone numbers)",
-            enable_key_rotation=True,
-        )
+        self.key = queue_key(self, "the follow-up step queues (payloads carry phone numbers)")
         self.queue, self.dead_letter_queue = work_queue(
             self,
             "",

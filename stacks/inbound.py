@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_kms as kms
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
@@ -11,7 +10,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.nag import acknowledge
-from stacks.queues import work_queue
+from stacks.queues import queue_key, work_queue
 
 
 class InboundPipeline(Construct):
@@ -35,13 +34,7 @@ class InboundPipeline(Construct):
         super().__init__(scope, construct_id)
         # SNS encrypts into the queue with this key; its policy (added by the subscription) lets
         # sns.amazonaws.com use it only for deliveries from the two-way topic.
-        self.key = kms.Key(
-            self,
-            "Key",
-            description="Encrypts inbound SMS in the SQS queues",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.DESTROY,  # the queues, and their messages, go with the stack
-        )
+        self.key = queue_key(self, "inbound SMS in the SQS queues")
         timeout = function.timeout.to_seconds() if function.timeout else 30
         self.queue, self.dead_letter_queue = work_queue(
             self, "", key=self.key, consumer_timeout_seconds=int(timeout), max_receive_count=max_receive_count

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 RETENTION = Duration.days(14)
+
+
+def queue_key(scope: Construct, what: str) -> kms.Key:
+    """The customer managed key of one pipeline's queues; it goes with the stack, as its queues do."""
+    return kms.Key(
+        scope,
+        "Key",
+        description=f"Encrypts {what}",
+        enable_key_rotation=True,
+        removal_policy=RemovalPolicy.DESTROY,
+    )
 
 
 def encrypted_queue(scope: Construct, construct_id: str, key: kms.IKey, **options: Any) -> sqs.Queue:

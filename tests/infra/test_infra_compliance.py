@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from cfnlint.api import lint
+from infra_helpers import props, resources
 
 from stacks.nag import MIN_REASON_LENGTH
 
@@ -137,3 +138,11 @@ def test_no_identity_policy_uses_a_wildcard_resource_except_xray(templates: dict
                     "cloudfront:CreateInvalidation",
                     "cloudfront:GetInvalidation",
                 }, statement
+
+
+def test_queue_and_topic_keys_go_with_the_stack(templates: dict) -> None:
+    # They protect transient messages only; a retained key would be billed monthly, protecting nothing.
+    for template in templates.values():
+        keys = resources(template, "AWS::KMS::Key")
+        assert keys and all(k.get("DeletionPolicy") == "Delete" for k in keys.values())
+        assert all(props(k)["EnableKeyRotation"] is True for k in keys.values())
