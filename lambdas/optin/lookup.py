@@ -17,7 +17,6 @@ class PhoneVerdict:
     precheck: Precheck
     info: CarrierInfo | None = None
     rejection: Rejection | None = None
-    paid_lookup: bool = False
 
     @property
     def can_receive_sms(self) -> bool:
@@ -61,15 +60,15 @@ class PhoneLookupService:
             return PhoneVerdict(pre, rejection=pre.rejection)
         assert pre.e164 is not None
         now = self._clock()
-        info, paid = self._cached(pre.e164, now), False
+        info = self._cached(pre.e164, now)
         if info is None:
-            info, paid = self._carrier.lookup(pre.e164, pre.country), True
+            info = self._carrier.lookup(pre.e164, pre.country)
             count("CarrierLookup")
             self._remember(info, now)
         rejection = info.rejection(self._settings.allow_prepaid)
         if rejection:
             count("ValidationRejected", reason=str(rejection))
-        return PhoneVerdict(pre, info, rejection, paid)
+        return PhoneVerdict(pre, info, rejection)
 
     def _cached(self, e164: str, now: datetime) -> CarrierInfo | None:
         try:

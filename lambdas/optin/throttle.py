@@ -40,9 +40,6 @@ class Deadline:
     def remaining(self) -> float:
         return max(0.0, self.at - self._clock())
 
-    def expired(self) -> bool:
-        return self._clock() >= self.at
-
 
 class TokenBucket:
     """At most ``rate`` acquisitions per second on average, bursts up to ``burst``; thread-safe.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -24,9 +24,6 @@ _CONFIG = Config(
 def client(service: str) -> Any:
     """A shared client for ``service`` (region and credentials from the environment)."""
     return boto3.client(service, config=_CONFIG)
-
-
-ClientFactory = Callable[[str], Any]
 
 
 def error_code(exc: ClientError) -> str:
