@@ -431,7 +431,7 @@ class CountingSms:
         self.clock = clock
         self.bodies: Counter = Counter()
 
-    def send(self, to: str, body: str) -> Any:
+    def send(self, to: str, body: str, **_: Any) -> Any:
         from optin.ports import SentMessage
 
         self.meter["sms"] += 1

@@ -131,3 +131,57 @@ def sqs_record(
         "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}",
         "awsRegion": REGION,
     }
+
+
+# End User Messaging's status for each TEXT_* event type, and what it says (user guide, "Event types").
+_TEXT_STATUS = {
+    "TEXT_PENDING": ("PENDING", "Message is pending delivery"),
+    "TEXT_QUEUED": ("QUEUED", "Message is queued for delivery"),
+    "TEXT_SUCCESSFUL": ("SUCCESSFUL", "Message has been accepted by phone carrier"),
+    "TEXT_DELIVERED": ("DELIVERED", "Message has been delivered to the handset"),
+    "TEXT_CARRIER_UNREACHABLE": ("CARRIER_UNREACHABLE", "The carrier could not be reached"),
+    "TEXT_UNREACHABLE": ("UNREACHABLE", "The handset is not reachable"),
+    "TEXT_BLOCKED": ("BLOCKED", "The handset or carrier blocked the message"),
+}
+
+
+def text_event_record(
+    event_type: str,
+    *,
+    message_id: str,
+    destination: str,
+    origination: str,
+    at: datetime,
+    requested_at: datetime | None = None,
+    is_final: bool = True,
+    context: Mapping[str, str] | None = None,
+    message_type: str = "TRANSACTIONAL",
+    carrier: str = "Sandbox Wireless",
+    price_usd: float = 0.00581,
+) -> dict[str, Any]:
+    """One text event record as a configuration set's event destination publishes it (End User
+    Messaging user guide, "Example event data"; the SNS destination publishes it as the message)."""
+    status, description = _TEXT_STATUS.get(event_type, (event_type.removeprefix("TEXT_"), ""))
+    return {
+        "eventType": event_type,
+        "eventVersion": "1.0",
+        "eventTimestamp": int(at.timestamp() * 1000),
+        "isFinal": is_final,
+        "originationPhoneNumber": origination,
+        "destinationPhoneNumber": destination,
+        "isoCountryCode": "US",
+        "isInternationalSend": False,
+        "mcc": "310",
+        "mnc": "800",
+        "carrierName": carrier,
+        "messageId": message_id,
+        "messageRequestTimestamp": int((requested_at or at).timestamp() * 1000),
+        "messageEncoding": "GSM",
+        "messageType": message_type,
+        "messageStatus": status,
+        "messageStatusDescription": description,
+        "context": dict(context or {}),
+        "totalMessageParts": 1,
+        "totalMessagePrice": price_usd,
+        "totalCarrierFee": 0.0,
+    }

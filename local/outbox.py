@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +13,10 @@ from optin.clock import iso, utcnow
 from optin.ports import SentMessage
 
 
-@dataclass(frozen=True)
+@dataclass
 class Message:
-    """One text message. ``direction`` is "outbound" (we sent it) or "inbound" (the handset did)."""
+    """One text message. ``direction`` is "outbound" (we sent it) or "inbound" (the handset did).
+    ``delivery`` is what the text's delivery events said last (SENT, DELIVERED, FAILED), outbound only."""
 
     to: str
     sender: str
@@ -23,15 +24,19 @@ class Message:
     sent_at: datetime
     message_id: str
     direction: str = "outbound"
+    context: dict[str, str] = field(default_factory=dict)  # SendTextMessage's Context (outbound only)
+    message_type: str = "TRANSACTIONAL"
+    delivery: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The sandbox API's message shape: {"to", "from", "body", "sentAt", "messageId"}."""
+        """The sandbox API's message shape: {"to", "from", "body", "sentAt", "messageId", "delivery"}."""
         return {
             "to": self.to,
             "from": self.sender,
             "body": self.body,
             "sentAt": iso(self.sent_at),
             "messageId": self.message_id,
+            "delivery": self.delivery,
         }
 
 
@@ -52,8 +57,23 @@ class Outbox:
         self._messages: list[Message] = []
 
     # -- SmsSender ----------------------------------------------------------------------------------
-    def send(self, to: str, body: str) -> SentMessage:
-        message = Message(to, self.origination, body, self._clock(), str(uuid.uuid4()))
+    def send(
+        self,
+        to: str,
+        body: str,
+        *,
+        context: Mapping[str, str] | None = None,
+        message_type: str = "TRANSACTIONAL",
+    ) -> SentMessage:
+        message = Message(
+            to,
+            self.origination,
+            body,
+            self._clock(),
+            str(uuid.uuid4()),
+            context=dict(context or {}),
+            message_type=message_type,
+        )
         self._append(message)
         return SentMessage(message_id=message.message_id, sent_at=message.sent_at)
 
@@ -62,6 +82,13 @@ class Outbox:
         message = Message(to, sender, body, at, message_id, direction="inbound")
         self._append(message)
         return message
+
+    def set_delivery(self, message_id: str, status: str) -> None:
+        """Show ``status`` under the text (the handset's tick): what its delivery events said last."""
+        with self._lock:
+            for message in self._messages:
+                if message.message_id == message_id and message.direction == "outbound":
+                    message.delivery = status
 
     def has_inbound(self, message_id: str) -> bool:
         with self._lock:

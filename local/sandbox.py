@@ -42,15 +42,26 @@ from local.fake_scheduler import FakeScheduler, ScheduleClock, sender_invoker
 from local.fake_whatsapp import FakeWhatsApp, Received
 from local.outbox import Message, Outbox
 from local.tables import create_tables
+from local.text_delivery import text_events
+from optin.adapters.contact_store import delivery_to_map
 from optin.adapters.whatsapp_graph import GraphApiTransport, StaticToken
 from optin.clock import iso, parse_iso, utcnow
 from optin.consent import AuditEvent, Contact
+from optin.delivery_events.status import Delivery, status_of
 from optin.followups import SendWindow, format_after, recipient_zones
-from optin.handlers import broadcasts, custom_channel, inbound_sms, phone_validation, registration
+from optin.handlers import (
+    broadcasts,
+    custom_channel,
+    delivery_events,
+    inbound_sms,
+    phone_validation,
+    registration,
+)
 from optin.settings import Settings, load_settings
 from optin.wiring import Dependencies, install
 
 BROADCAST_QUEUE: Final = "sms-optin-broadcasts"
+DELIVERY_QUEUE: Final = "sms-optin-delivery-events"
 MAX_QUEUE_ROUNDS: Final = 100  # receive calls per broadcast at most (each takes up to ten records)
 
 
@@ -299,15 +310,43 @@ class Sandbox:
         """One invocation at a time; with metrics off, the metric lines Powertools prints anyway
         (single_metric ignores POWERTOOLS_METRICS_DISABLED) stay off the terminal."""
         with self._lock:
+            before = self.outbox.count()
             if not _metrics_disabled():
                 yield
+                self._publish_text_events(before)
                 return
             quiet = _DropMetricLines(sys.stdout)
             try:
                 with contextlib.redirect_stdout(quiet):
                     yield
+                    self._publish_text_events(before)
             finally:
                 quiet.close()
+
+    def _publish_text_events(self, since: int) -> None:
+        """The delivery events of the texts an invocation sent, through the real DeliveryEvents handler
+        (in AWS: configuration set -> SNS -> SQS -> function). The handset shows what each text's
+        events said last."""
+        sent = [m for m in self.outbox.since(since) if m.direction == "outbound"]
+        if not sent:
+            return
+        records, statuses = [], {}
+        for message in sent:
+            for event in text_events(message):
+                at = parse_iso(iso(message.sent_at))
+                records.append(
+                    events.sqs_record(events.sns_notification(event, at), at, queue=DELIVERY_QUEUE)
+                )
+                status = status_of(event["eventType"], bool(event["isFinal"]))
+                if status is not None:
+                    statuses[message.message_id] = status.value
+        result = delivery_events.handler(
+            {"Records": records}, LambdaContext(function_name="sms-optin-delivery-events")
+        )
+        if result.get("batchItemFailures"):
+            self._note("Some delivery events could not be applied; see the log above.")
+        for message_id, status in statuses.items():
+            self.outbox.set_delivery(message_id, status)
 
     # -- inbound SMS (End User Messaging -> SNS -> SQS -> Lambda) ---------------------------------------
     def receive(self, payload: Any) -> dict[str, Any]:
@@ -487,6 +526,11 @@ def _camel(name: str) -> str:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Delivery):
+        data = delivery_to_map(value)
+        if "priceUsd" in data:
+            data["priceUsd"] = float(data["priceUsd"])
+        return data
     if isinstance(value, datetime):
         return iso(value)
     if isinstance(value, Enum):

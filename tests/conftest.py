@@ -37,6 +37,16 @@ from optin.wiring import Dependencies, install
 from tests.support import Clock, FakeAws
 
 
+@pytest.fixture(autouse=True)
+def no_backoff_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries back off with real sleeps in Lambda; the tests keep the retries and skip the waits."""
+    import optin.adapters.sms
+    import optin.outbound
+
+    monkeypatch.setattr(optin.adapters.sms, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(optin.outbound, "_sleep", lambda seconds: None)
+
+
 @pytest.fixture
 def settings() -> Settings:
     return Settings.from_env()

@@ -82,7 +82,9 @@ class FakeAws:
             "phone_number_validate", service_error_code=code, http_status_code=status
         )
 
-    def expect_sms(self, to: str, message_id: str | None = None) -> str:
+    def expect_sms(self, to: str, message_id: str | None = None, kind: str | None = None) -> str:
+        """One accepted SendTextMessage to ``to``; ``kind`` (confirmation, reply, followUp) checks the
+        Context our send passes for its delivery events."""
         message_id = message_id or f"msg-{uuid.uuid4().hex[:12]}"
         self.sms_stub.add_response(
             "send_text_message",
@@ -92,20 +94,29 @@ class FakeAws:
                 "OriginationIdentity": ANY,
                 "MessageBody": ANY,
                 "MessageType": "TRANSACTIONAL",
+                "Context": ANY if kind is None else _ContextOf(kind),
             },
         )
         return message_id
 
     def expect_sms_error(
-        self, code: str = "InternalServerException", status: int = 500, **response: Any
+        self, code: str = "InternalServerException", status: int = 500, *, times: int = 1, **response: Any
     ) -> None:
-        self.sms_stub.add_client_error(
-            "send_text_message",
-            service_error_code=code,
-            http_status_code=status,
-            response_meta=None,
-            modeled_fields=response or None,
-        )
+        for _ in range(times):
+            self.sms_stub.add_client_error(
+                "send_text_message",
+                service_error_code=code,
+                http_status_code=status,
+                response_meta=None,
+                modeled_fields=response or None,
+            )
+
+    def expect_sms_outage(self) -> None:
+        """SendTextMessage throttled on every attempt the adapter makes (it retries what did not reach
+        the service)."""
+        from optin.adapters.sms import ATTEMPTS
+
+        self.expect_sms_error("ThrottlingException", 400, times=ATTEMPTS)
 
     def expect_endpoint_update(self, endpoint_id: str, opt_out: str) -> None:
         self.pinpoint_stub.add_response(
@@ -123,7 +134,7 @@ class FakeAws:
 
     def _record_if_sent(self, parsed: dict[str, Any], **_: Any) -> None:
         if "MessageId" in parsed:
-            self.sent.append(self._request)
+            self.sent.append({**self._request, "MessageId": parsed["MessageId"]})
 
 
 class _OptOutMatcher(dict):
@@ -135,6 +146,22 @@ class _OptOutMatcher(dict):
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, dict) and other.get("OptOut") == self.opt_out
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _ContextOf(dict):
+    """Matches a SendTextMessage Context of the given kind that names its send."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, dict) and other.get("kind") == self.kind and bool(other.get("sendId"))
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)

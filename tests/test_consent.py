@@ -1,5 +1,6 @@
 """The consent state machine, without any I/O."""
 
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -31,8 +32,9 @@ def submission(at=T0, source="form"):
     return Submission("Carlos", "Salazar", source, at, "v1", "203.0.113.7", "ua/1", "US")
 
 
-def register(contact=None, at=T0):
-    return on_registration(contact, PHONE, submission(at), CarrierFacts("MOBILE"), at, POLICY)
+def register(contact=None, at=T0, token=None):
+    token = token or uuid.uuid4().hex
+    return on_registration(contact, PHONE, submission(at), CarrierFacts("MOBILE"), at, POLICY, token)
 
 
 def sent(decision, at, message_id="m-1"):
@@ -90,7 +92,7 @@ def test_at_most_three_confirmations_a_day():
         at += timedelta(minutes=11)
         decision = register(contact, at)
         if decision.send_confirmation:
-            contact = sent(decision, at, f"m-{sends}")
+            contact = sent(decision, at, f"m-{sends + 1}")
             sends += 1
         else:
             contact = decision.contact
@@ -100,12 +102,46 @@ def test_at_most_three_confirmations_a_day():
     assert next_day.send_confirmation
 
 
-def test_a_send_in_flight_blocks_a_second_one_until_its_lease_ends():
+def test_a_claim_nothing_recorded_blocks_a_second_send_until_it_settles_and_says_when():
     first = register()
-    second = register(first.contact, T0 + timedelta(seconds=5))
-    assert not second.send_confirmation and second.outcome.endswith("in_flight")
-    later = register(first.contact, T0 + POLICY.send_lease + timedelta(seconds=1))
-    assert later.send_confirmation
+    settled = T0 + POLICY.send_lease + POLICY.settle
+    for wait in (timedelta(seconds=5), POLICY.send_lease + timedelta(seconds=1)):
+        second = register(first.contact, T0 + wait)
+        assert not second.send_confirmation and second.outcome.endswith("pending")
+        assert second.retry_at == settled  # never a quiet 202: the caller is told when to come back
+    later = register(first.contact, settled)
+    assert later.send_confirmation and later.lease_token != first.lease_token
+    assert [e.type for e in later.events] == ["SUBMITTED", "CONFIRMATION_PRESUMED_UNSENT"]
+
+
+def test_the_same_request_deciding_again_finds_its_own_claim_and_sends():
+    first = register(token="t-1")  # written, but the write's answer was lost
+    again = register(first.contact, T0 + timedelta(seconds=1), token="t-1")
+    assert again.send_confirmation and again.lease_token == "t-1" and not again.write
+    assert again.events == ()
+
+
+def test_a_recorded_text_within_the_cooldown_answers_quietly_even_with_a_claim_pending():
+    contact = pending_contact()
+    claimed = replace(contact, send_lease_token="other", send_lease_until=T0 + timedelta(seconds=30))
+    again = register(claimed, T0 + timedelta(seconds=40))
+    assert again.outcome == "pending:cooldown" and again.retry_at is None
+
+
+def test_recording_the_same_text_twice_changes_nothing():
+    decision = register()
+    contact = sent(decision, T0)
+    assert on_confirmation_sent(contact, decision.lease_token, "m-1", T0) is None
+    assert contact.send_window_count == 1
+
+
+def test_a_text_recorded_after_its_claim_was_taken_over_still_counts_and_is_audited():
+    first = register(token="t-1")
+    taken_over = register(first.contact, T0 + POLICY.send_lease + POLICY.settle, token="t-2").contact
+    late, event = on_confirmation_sent(taken_over, "t-1", "m-late", T0 + timedelta(seconds=1))
+    assert late.send_lease_token == "t-2" and late.confirmation_message_id is None
+    assert late.send_window_count == 1 and late.last_sent_at == T0 + timedelta(seconds=1)
+    assert event.type == "CONFIRMATION_SENT" and event.detail["late"] == "true"
 
 
 def test_a_failed_send_releases_the_lease_so_a_retry_can_send():

@@ -106,6 +106,7 @@ def expect_follow_up(aws, phone=PHONE, message_type="PROMOTIONAL"):
             "OriginationIdentity": ANY,
             "MessageBody": ANY,
             "MessageType": message_type,
+            "Context": ANY,
         },
     )
 
@@ -279,11 +280,11 @@ def test_a_throttled_send_is_retried_and_sent_once(fu):
     confirm(fu)
     tips = payload(schedules(fu)[0])
     fu.clock.now = utc(2026, 11, 23, 17, 0, 20)
-    fu.aws.expect_sms_error("ThrottlingException", 400)
+    fu.aws.expect_sms_outage()
     with pytest.raises(DependencyUnavailable):
         fire(tips)  # the function fails: the scheduler (or the queue) tries again
     queued = sqs_record(json.dumps(tips), raw=True)
-    fu.aws.expect_sms_error("ThrottlingException", 400)
+    fu.aws.expect_sms_outage()
     result = follow_up.handler(sqs_event(queued), LambdaContext())
     assert result == {"batchItemFailures": [{"itemIdentifier": queued["messageId"]}]}
     expect_follow_up(fu.aws)

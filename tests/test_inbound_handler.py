@@ -176,7 +176,7 @@ def test_messages_to_a_number_that_is_not_ours_are_ignored(aws, deps, logs, capf
 
 def test_a_failed_reply_is_retried_without_applying_the_message_twice(aws, deps):
     register(aws)
-    aws.expect_sms_error("ThrottlingException", 400)
+    aws.expect_sms_outage()
     record = reply("YES", message_id="in-retry")
     result = deliver(record)
     assert result == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}

@@ -153,7 +153,7 @@ def test_lookup_outage_is_503_with_a_retry_hint_and_writes_nothing(aws, deps):
 
 def test_sms_outage_is_503_and_the_retry_sends_immediately(aws, deps, clock):
     aws.expect_lookup(PHONE)
-    aws.expect_sms_error("ThrottlingException", 400)
+    aws.expect_sms_outage()
     assert post(BODY)[0] == 503
     contact = deps.contacts.get(PHONE)
     assert contact.send_lease_token is None and contact.confirmation_sent_at is None

@@ -24,7 +24,7 @@ from local.testing import SandboxProcess
 from optin.clock import parse_iso
 from optin.ports import DependencyUnavailable
 
-MESSAGE_KEYS = {"to", "from", "body", "sentAt", "messageId"}
+MESSAGE_KEYS = {"to", "from", "body", "sentAt", "messageId", "delivery"}
 SCHEDULE_KEYS = {"name", "phone", "step", "at", "episode", "deferrals", "timezone", "localAt"}
 WHATSAPP_KEYS = {"to", "template", "language", "components", "receivedAt", "status", "messageId"}
 DEMO_STEPS = [("tips", 1), ("week-1", 7), ("offer", 30)]  # local/environment.py: id, days after the YES
@@ -199,6 +199,7 @@ def test_confirmation_text_arrives_and_yes_confirms(client):
     assert text["to"] == SIGNUP and text["from"] == OUR_NUMBER
     assert "Reply YES to confirm" in text["body"] and "STOP" in text["body"]
     assert text["sentAt"].endswith("Z") and text["messageId"]
+    assert text["delivery"] == "DELIVERED"  # its delivery events went through the DeliveryEvents handler
 
     status, contact = client.get(f"/sandbox/contacts/{SIGNUP}")
     assert status == 200
@@ -210,7 +211,15 @@ def test_confirmation_text_arrives_and_yes_confirms(client):
     )
     assert contact["consentTextVersion"] and contact["submittedAt"] and contact["clientIp"] == "127.0.0.1"
     assert contact["confirmationMessageId"] == text["messageId"]
-    assert [e["type"] for e in contact["events"]] == ["SUBMITTED", "CONFIRMATION_SENT"]
+    delivery = contact["confirmationDelivery"]
+    assert delivery["status"] == "DELIVERED" and delivery["eventType"] == "TEXT_DELIVERED"
+    assert delivery["at"].endswith("Z") and delivery["carrier"] and delivery["priceUsd"] > 0
+    assert [e["type"] for e in contact["events"]] == [
+        "SUBMITTED",
+        "CONFIRMATION_SENT",
+        "CONFIRMATION_DELIVERY",  # SENT: accepted by the carrier
+        "CONFIRMATION_DELIVERY",  # DELIVERED
+    ]
 
     status, answer = client.post("/sandbox/inbound", {"originationNumber": SIGNUP, "messageBody": "Yes"})
     assert status == 202

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from optin.delivery_events.status import Delivery, DeliveryStatus, advance
 from optin.keywords import Intent, KeywordMatch
 
 
@@ -37,7 +38,10 @@ class Policy:
     confirm_window: timedelta = timedelta(days=30)
     resend_cooldown: timedelta = timedelta(minutes=10)
     max_confirmations_per_day: int = 3
-    send_lease: timedelta = timedelta(seconds=60)
+    # A claim on the confirmation SMS: held for ``send_lease`` (longer than the function may run), then,
+    # if nothing recorded the send, ``settle`` more for the delivery events to tell whether it went out.
+    send_lease: timedelta = timedelta(seconds=30)
+    settle: timedelta = timedelta(seconds=150)
 
 
 @dataclass(frozen=True)
@@ -88,9 +92,10 @@ class Contact:
     timezone: str | None = None
     city: str | None = None
     postal_code: str | None = None
-    # confirmation SMS of the current episode (evidence)
+    # confirmation SMS of the current episode (evidence), and how far it got (delivery events)
     confirmation_message_id: str | None = None
     confirmation_sent_at: datetime | None = None
+    confirmation_delivery: Delivery | None = None
     # sending limits, which outlive episodes
     last_sent_at: datetime | None = None
     send_window_start: datetime | None = None
@@ -132,6 +137,17 @@ class RegistrationDecision:
     send_confirmation: bool
     outcome: str  # new | renewed | pending | confirmed ; plus why no SMS when relevant
     lease_token: str | None = None
+    # Set when an earlier claim's outcome is not known yet: answer "try again" at this time, never 202.
+    retry_at: datetime | None = None
+    write: bool = True  # False: the contact already says all of this (our own claim, written before)
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Why a confirmation SMS may not go out now."""
+
+    reason: str  # cooldown | daily_limit | pending (an earlier claim's outcome is not known yet)
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -150,8 +166,13 @@ def on_registration(
     facts: CarrierFacts,
     now: datetime,
     policy: Policy,
+    token: str,
 ) -> RegistrationDecision:
-    """A form submission for ``phone``. Never changes a CONFIRMED contact's state."""
+    """A form submission for ``phone``. Never changes a CONFIRMED contact's state. ``token`` names the
+    send this submission would make: when the contact already holds a claim with it (the claim was written
+    but its answer lost, and this is the same request deciding again), the claim is ours."""
+    if contact is not None and contact.send_lease_token == token:
+        return RegistrationDecision(contact, (), True, "claimed", token, write=False)
     submitted = AuditEvent(
         "SUBMITTED",
         now,
@@ -192,6 +213,7 @@ def on_registration(
             status=Status.PENDING,
             confirmation_message_id=None,
             confirmation_sent_at=None,
+            confirmation_delivery=None,
             confirmed_at=None,
             confirmed_message_id=None,
             confirmed_body=None,
@@ -202,56 +224,110 @@ def on_registration(
             **evidence,
         )
 
+    events: tuple[AuditEvent, ...] = (submitted,)
     blocked = send_blocked_by(updated, now, policy)
-    if blocked:
-        return RegistrationDecision(updated, (submitted,), False, f"{outcome}:{blocked}")
-    token = uuid.uuid4().hex
+    if blocked is not None:
+        return RegistrationDecision(
+            updated, events, False, f"{outcome}:{blocked.reason}", retry_at=blocked.retry_at
+        )
+    if updated.send_lease_token is not None:
+        # A claim nothing recorded and no delivery event confirmed within the settle time: presumed never
+        # sent (the function stopped before sending, or the send failed and the release did too).
+        stale = {"sendId": updated.send_lease_token}
+        events = (*events, AuditEvent("CONFIRMATION_PRESUMED_UNSENT", now, stale))
     leased = replace(updated, send_lease_token=token, send_lease_until=now + policy.send_lease)
-    return RegistrationDecision(leased, (submitted,), True, outcome, token)
+    return RegistrationDecision(leased, events, True, outcome, token)
 
 
-def send_blocked_by(contact: Contact, now: datetime, policy: Policy) -> str | None:
-    """Why a confirmation SMS may not go out now (None: it may)."""
-    if contact.send_lease_until is not None and contact.send_lease_until > now:
-        return "in_flight"
+def send_blocked_by(contact: Contact, now: datetime, policy: Policy) -> Blocked | None:
+    """Why a confirmation SMS may not go out now (None: it may). A text recorded within the cooldown
+    or the daily cap blocks quietly (the person has it); a claim whose outcome is not known yet blocks
+    until it has settled, and the caller is told when to try again."""
     if contact.last_sent_at is not None and now - contact.last_sent_at < policy.resend_cooldown:
-        return "cooldown"
+        return Blocked("cooldown")
     if (
         contact.send_window_start is not None
         and now - contact.send_window_start < timedelta(days=1)
         and contact.send_window_count >= policy.max_confirmations_per_day
     ):
-        return "daily_limit"
+        return Blocked("daily_limit")
+    if contact.send_lease_token is not None and contact.send_lease_until is not None:
+        settled_at = contact.send_lease_until + policy.settle
+        if now < settled_at:
+            return Blocked("pending", settled_at)
     return None
+
+
+def confirmation_event_id(message_id: str) -> str:
+    """The audit entry of a recorded confirmation SMS: one per message, whoever records it."""
+    return f"confirmation-{message_id}"
 
 
 def on_confirmation_sent(
     contact: Contact, token: str, message_id: str, sent_at: datetime
-) -> tuple[Contact, AuditEvent]:
-    """The confirmation SMS went out: count it toward the limits and keep its id as evidence."""
+) -> tuple[Contact, AuditEvent] | None:
+    """Confirmation SMS ``message_id`` went out under claim ``token``: keep it as evidence and count it
+    toward the cooldown and the daily cap. Recorded by the registration that sent it, or from its
+    delivery events when that write failed. None when it is recorded already.
+
+    A send whose claim is no longer on the contact (it was presumed unsent, and a later one took over)
+    still counts and gets its audit entry, but is not the episode's evidence."""
+    if contact.confirmation_message_id == message_id:
+        return None
+    ours = contact.send_lease_token == token
     if contact.send_window_start is None or sent_at - contact.send_window_start >= timedelta(days=1):
         window_start, count = sent_at, 1
     else:
         window_start, count = contact.send_window_start, contact.send_window_count + 1
-    ours = contact.send_lease_token == token
-    updated = replace(
-        contact,
-        confirmation_message_id=message_id,
-        confirmation_sent_at=sent_at,
-        last_sent_at=sent_at,
-        send_window_start=window_start,
-        send_window_count=count,
-        send_lease_token=None if ours else contact.send_lease_token,
-        send_lease_until=None if ours else contact.send_lease_until,
-    )
-    return updated, AuditEvent("CONFIRMATION_SENT", sent_at, {"messageId": message_id})
+    last_sent = sent_at if contact.last_sent_at is None else max(contact.last_sent_at, sent_at)
+    detail = {"messageId": message_id, "sendId": token}
+    if ours:
+        updated = replace(
+            contact,
+            confirmation_message_id=message_id,
+            confirmation_sent_at=sent_at,
+            confirmation_delivery=None,
+            last_sent_at=last_sent,
+            send_window_start=window_start,
+            send_window_count=count,
+            send_lease_token=None,
+            send_lease_until=None,
+        )
+    else:
+        detail["late"] = "true"
+        updated = replace(
+            contact, last_sent_at=last_sent, send_window_start=window_start, send_window_count=count
+        )
+    return updated, AuditEvent("CONFIRMATION_SENT", sent_at, detail, id=confirmation_event_id(message_id))
 
 
 def on_send_failed(contact: Contact, token: str) -> Contact | None:
-    """Release our lease so a retry is not blocked; None when there is nothing to release."""
+    """Release our claim after a send that certainly did not go out; None when there is nothing to
+    release."""
     if contact.send_lease_token != token:
         return None
     return replace(contact, send_lease_token=None, send_lease_until=None)
+
+
+def on_confirmation_delivery(
+    contact: Contact, message_id: str, reported: Delivery
+) -> tuple[Contact, AuditEvent] | None:
+    """A delivery event for the episode's confirmation SMS. The status only moves forward; a text that
+    finally failed lifts the resend cooldown and gives its place in the daily cap back, so the person can
+    ask again at once. None when the event changes nothing (another message, a duplicate, older news)."""
+    if contact.confirmation_message_id != message_id:
+        return None
+    moved = advance(contact.confirmation_delivery, reported)
+    if moved is None:
+        return None
+    updated = replace(contact, confirmation_delivery=moved)
+    was_failed = contact.confirmation_delivery is not None and (
+        contact.confirmation_delivery.status == DeliveryStatus.FAILED
+    )
+    if moved.status == DeliveryStatus.FAILED and not was_failed:
+        updated = replace(updated, last_sent_at=None, send_window_count=max(0, contact.send_window_count - 1))
+    detail = {"messageId": message_id, "status": moved.status.value, "eventType": moved.event_type}
+    return updated, AuditEvent("CONFIRMATION_DELIVERY", reported.at, detail)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from optin.followups import (
 )
 from optin.masking import mask
 from optin.observability import count, logger
+from optin.outbound import SendKind, SendPending, send_for_marker, send_timing
 from optin.ports import (
     ContactStore,
     DependencyUnavailable,
@@ -44,11 +45,7 @@ from optin.ports import (
     FollowUpScheduler,
     InboundMarker,
     InboundMarkers,
-    RecipientOptedOut,
-    SendRefused,
-    SentMessage,
     SmsSender,
-    TypedSmsSender,
 )
 from optin.settings import Settings
 
@@ -104,16 +101,6 @@ class FollowUpScheduling:
             )
 
 
-class SingleTypeSms:
-    """A TypedSmsSender over a plain SmsSender (the sandbox's outbox): every type is sent alike."""
-
-    def __init__(self, sms: SmsSender) -> None:
-        self._sms = sms
-
-    def send(self, to: str, body: str, message_type: str = "TRANSACTIONAL") -> SentMessage:
-        return self._sms.send(to, body)
-
-
 class FollowUpSender:
     """Sends the step a schedule fired for, if it still may be sent."""
 
@@ -122,7 +109,7 @@ class FollowUpSender:
         settings: Settings,
         contacts: ContactStore,
         markers: InboundMarkers,
-        sms: TypedSmsSender,
+        sms: SmsSender,
         scheduler: FollowUpScheduler,
         clock: Callable[[], datetime],
     ) -> None:
@@ -134,6 +121,7 @@ class FollowUpSender:
         self._sms = sms
         self._scheduler = scheduler
         self._clock = clock
+        self._timing = send_timing(settings)
 
     def send(self, job: FollowUpJob) -> str:
         """Returns the outcome: sent | duplicate | in_flight | deferred | skipped:<reason>. Raises
@@ -182,25 +170,29 @@ class FollowUpSender:
 
     def _deliver(self, job: FollowUpJob, step: FollowUpStep, contact: Contact, now: datetime) -> str:
         key = marker_id(job)
-        lease = timedelta(seconds=self._settings.send_lease_seconds)
-        if not self._markers.claim_reply(key, now, now + lease):
-            return "in_flight"  # sent already, or another invocation is sending it
         s = self._settings
         body = render(step.body, text_values(contact, s.brand, s.help_url, s.message_frequency))
         try:
-            sent = self._sms.send(job.phone, body, step.message_type)
-        except (RecipientOptedOut, SendRefused) as exc:
-            self._markers.complete(key, None)
-            reason = exc.reason if isinstance(exc, SendRefused) else "opted_out_at_aws"
+            result = send_for_marker(
+                self._markers,
+                self._sms,
+                key,
+                job.phone,
+                body,
+                SendKind.FOLLOW_UP,
+                now,
+                self._timing,
+                message_type=step.message_type,
+            )
+        except SendPending:
+            return "in_flight"  # another invocation is sending it, or its outcome has not settled yet
+        if result.outcome == "done":
+            return "duplicate"
+        if result.outcome == "refused" or result.sent is None:
+            reason = result.reason or "refused"
             self._audit(job, AuditEvent("FOLLOW_UP_REFUSED", now, {"step": job.step, "reason": reason}))
             return f"skipped:{reason}"
-        except DependencyUnavailable:
-            try:
-                self._markers.release(key)
-            except DependencyUnavailable:
-                logger.warning("could not release the follow-up claim; it expires by itself")
-            raise
-        self._markers.complete(key, sent.message_id)
+        sent = result.sent
         detail = {
             "step": job.step,
             "episode": job.episode,

@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from optin.consent import Contact, InboundDecision, InboundMessage, Reply, on_inbound
+from optin.consent import Contact, InboundDecision, InboundMessage, Reply, Status, on_inbound
 from optin.contacts import Change, mirror_quietly, transact
 from optin.keywords import KeywordMatch, KeywordMatcher
 from optin.masking import mask
 from optin.observability import count, logger
+from optin.outbound import SendKind, send_for_marker, send_timing
 from optin.ports import (
     ContactStore,
     DependencyUnavailable,
@@ -29,8 +30,6 @@ from optin.ports import (
     FollowUps,
     InboundMarker,
     InboundMarkers,
-    RecipientOptedOut,
-    SendRefused,
     SmsSender,
 )
 from optin.settings import Settings, SettingsError
@@ -101,7 +100,7 @@ class InboundService:
                 count("InboundDuplicate")
                 return "duplicate"  # the delivery that applied it syncs the follow-ups
         if marker.reply:
-            self._deliver(marker)
+            self._deliver(marker, redelivered=outcome == "redelivered")
         if outcome == "redelivered":
             self._sync_follow_ups(message.origination_number)
         elif changed is not None:
@@ -160,29 +159,38 @@ class InboundService:
             return None
         return reply
 
-    def _deliver(self, marker: InboundMarker) -> None:
-        now = self._clock()
-        lease = timedelta(seconds=self._settings.send_lease_seconds)
-        if not self._markers.claim_reply(marker.id, now, now + lease):
-            return  # done meanwhile, or another delivery of this message is sending it
+    def _deliver(self, marker: InboundMarker, redelivered: bool) -> None:
+        """Send the reply ``marker`` owes, at most once (optin.outbound). On a redelivery the contact is
+        read again first: a reply owed before a STOP that arrived meanwhile is not sent."""
         reply = Reply(marker.reply)
-        if reply == Reply.SIGNUP:
-            cooldown = timedelta(seconds=self._settings.resend_cooldown_seconds)
-            if not self._markers.claim_cooldown(f"signup#{marker.phone}", now, now + cooldown):
-                self._markers.complete(marker.id, None)
-                count("ReplySuppressed", reason="cooldown")
-                return
-        try:
-            sent = self._sms.send(marker.phone, reply_text(reply, self._settings))
-        except (RecipientOptedOut, SendRefused):
-            self._markers.complete(marker.id, None)
+        now = self._clock()
+
+        def still_wanted() -> bool:
+            if reply == Reply.SIGNUP:
+                cooldown = timedelta(seconds=self._settings.resend_cooldown_seconds)
+                if not self._markers.claim_cooldown(f"signup#{marker.phone}", now, now + cooldown):
+                    count("ReplySuppressed", reason="cooldown")
+                    return False
+                return True
+            if redelivered and reply != Reply.OPT_OUT:
+                contact = self._contacts.get(marker.phone)
+                if contact is not None and contact.status == Status.OPTED_OUT:
+                    count("ReplySuppressed", reason="opted_out_since")
+                    return False
+            return True
+
+        result = send_for_marker(
+            self._markers,
+            self._sms,
+            marker.id,
+            marker.phone,
+            reply_text(reply, self._settings),
+            SendKind.REPLY,
+            now,
+            send_timing(self._settings),
+            still_wanted=still_wanted if redelivered or reply == Reply.SIGNUP else None,
+        )
+        if result.outcome == "sent":
+            count("ReplySent", reply=reply.value)
+        elif result.outcome == "refused" and result.reason not in ("no_longer_wanted",):
             count("ReplySuppressed", reason="undeliverable")
-            return
-        except DependencyUnavailable:
-            try:
-                self._markers.release(marker.id)
-            except DependencyUnavailable:
-                logger.warning("could not release the reply claim; it expires by itself")
-            raise
-        self._markers.complete(marker.id, sent.message_id)
-        count("ReplySent", reply=reply.value)

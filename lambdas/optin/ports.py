@@ -3,9 +3,10 @@ local sandbox may substitute their own."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from optin.consent import AuditEvent, Contact
@@ -32,6 +33,16 @@ class DependencyUnavailable(Exception):
         self.retry_after_seconds = retry_after_seconds
 
 
+class SendOutcomeUnknown(Exception):
+    """The send request may have reached the messaging service but no answer came back (a read
+    timeout, a dropped connection): the text may or may not be on its way. Never retried blindly; the
+    claim stays, and the delivery events or the settle time decide (README, "A send, step by step")."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
 class RecipientOptedOut(Exception):
     """The messaging service refuses to send to this number because it opted out there."""
 
@@ -52,7 +63,8 @@ class SentMessage:
 
 @dataclass(frozen=True)
 class InboundMarker:
-    """Idempotency record of one inbound message, and the reply it still owes."""
+    """Idempotency record of one reason to text (an inbound message, a follow-up step), and the
+    text it still owes."""
 
     id: str
     phone: str
@@ -60,6 +72,15 @@ class InboundMarker:
     done: bool
     expires_at: datetime
     reply_message_id: str | None = None
+    claim_token: str | None = None  # the send that holds (or last held) the claim
+    claim_until: datetime | None = None
+    delivery_rank: int = 0  # how far the text's delivery got (delivery_events.status), 0: no event yet
+
+
+class ClaimResult(StrEnum):
+    CLAIMED = "CLAIMED"  # ours: send now
+    DONE = "DONE"  # the text went out already, or nothing is owed any more
+    HELD = "HELD"  # another send holds it, or one whose outcome is not known yet: try again later
 
 
 class ContactStore(Protocol):
@@ -78,17 +99,35 @@ class ContactStore(Protocol):
 
     def events(self, phone: str) -> list[AuditEvent]: ...
 
+    def record_delivery(self, phone: str, version: int, marker_id: str, rank: int, event: AuditEvent) -> bool:
+        """Append ``event`` to ``phone``'s audit trail (after what contact ``version`` wrote) and move the
+        marker's delivery rank up to ``rank``, both or neither. False when the marker is missing or already at ``rank`` or beyond (a duplicate or
+        a late event)."""
+        ...
+
 
 class InboundMarkers(Protocol):
     def get(self, marker_id: str) -> InboundMarker | None: ...
 
-    def claim_reply(self, marker_id: str, now: datetime, until: datetime) -> bool:
-        """Take the right to send the owed reply; False when done or someone else holds it."""
+    def claim_reply(
+        self, marker_id: str, token: str, now: datetime, until: datetime, settle: timedelta
+    ) -> ClaimResult:
+        """Take the right to send the owed text. An earlier claim is taken over only once it has been
+        over for ``settle`` (time for its delivery events to say whether it was sent)."""
         ...
 
-    def complete(self, marker_id: str, message_id: str | None) -> None: ...
+    def complete(self, marker_id: str, message_id: str | None) -> None:
+        """The text went out (``message_id``) or is owed no more (None). Idempotent."""
+        ...
 
-    def release(self, marker_id: str) -> None: ...
+    def release(self, marker_id: str, token: str) -> None:
+        """Give the claim back after a send that certainly did not go out (only ``token``'s claim)."""
+        ...
+
+    def reconcile(self, marker_id: str, token: str, message_id: str) -> bool:
+        """A delivery event says ``token``'s send went out: mark the text done. False when the marker
+        is unknown or another send holds it."""
+        ...
 
     def claim_cooldown(self, key: str, now: datetime, until: datetime) -> bool:
         """True at most once per cooldown for ``key``."""
@@ -106,7 +145,18 @@ class CarrierLookup(Protocol):
 
 
 class SmsSender(Protocol):
-    def send(self, to: str, body: str) -> SentMessage: ...
+    def send(
+        self,
+        to: str,
+        body: str,
+        *,
+        context: Mapping[str, str] | None = None,
+        message_type: str = "TRANSACTIONAL",
+    ) -> SentMessage:
+        """Send one text. ``context`` comes back in its delivery events (at most 5 entries).
+        Raises RecipientOptedOut, SendRefused, DependencyUnavailable (certainly not sent) or
+        SendOutcomeUnknown (maybe sent)."""
+        ...
 
 
 class EndpointMirror(Protocol):
@@ -135,9 +185,3 @@ class FollowUpScheduler(Protocol):
     def delete(self, name: str) -> bool:
         """False when there was no such schedule."""
         ...
-
-
-class TypedSmsSender(Protocol):
-    """An SmsSender that also sets the message type (PROMOTIONAL for a drip)."""
-
-    def send(self, to: str, body: str, message_type: str = "TRANSACTIONAL") -> SentMessage: ...

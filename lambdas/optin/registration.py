@@ -3,6 +3,7 @@ a confirmation SMS. The answer to the caller is the same whatever the number's s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,11 +22,13 @@ from optin.contacts import Change, mirror_quietly, transact
 from optin.lookup import PhoneLookupService, PhoneVerdict
 from optin.masking import mask
 from optin.observability import count, logger
+from optin.outbound import SendKind, SendPending, new_send_id, retrying, send_context, send_timing
 from optin.ports import (
     ContactStore,
     DependencyUnavailable,
     EndpointMirror,
     RecipientOptedOut,
+    SendOutcomeUnknown,
     SendRefused,
     SmsSender,
 )
@@ -61,12 +64,17 @@ class CannotReceiveSms(Exception):
         self.message = message
 
 
+RETRY_AFTER_NOTHING_HELD = 5  # seconds: nothing of this request stands in a retry's way
+
+
 def policy_from(settings: Settings) -> Policy:
+    timing = send_timing(settings)
     return Policy(
         confirm_window=timedelta(days=settings.confirm_window_days),
         resend_cooldown=timedelta(seconds=settings.resend_cooldown_seconds),
         max_confirmations_per_day=settings.max_confirmations_per_day,
-        send_lease=timedelta(seconds=settings.send_lease_seconds),
+        send_lease=timing.lease,
+        settle=timing.settle,
     )
 
 
@@ -87,6 +95,7 @@ class RegistrationService:
         self._mirror = mirror
         self._clock = clock
         self._policy = policy_from(settings)
+        self._timing = send_timing(settings)
 
     def register(self, request: RegistrationRequest) -> str:
         """Returns the outcome for logs and metrics. Raises InvalidPhoneNumber, CannotReceiveSms,
@@ -111,17 +120,27 @@ class RegistrationService:
         )
         info = verdict.info
         facts = CarrierFacts(info.phone_type, info.carrier, info.timezone, info.city, info.zip_code)
+        token = new_send_id()  # the send this request would make; deciding again with it is idempotent
 
-        def decide(current: Contact | None) -> tuple[Change, RegistrationDecision]:
-            decision = on_registration(current, phone, submission, facts, now, self._policy)
-            return Change(decision.contact, decision.events), decision
+        def decide(current: Contact | None) -> tuple[Change | None, RegistrationDecision]:
+            decision = on_registration(current, phone, submission, facts, now, self._policy, token)
+            return (Change(decision.contact, decision.events) if decision.write else None), decision
 
-        contact, decision = transact(self._contacts, phone, decide)
+        try:
+            contact, decision = retrying(lambda: transact(self._contacts, phone, decide))
+        except DependencyUnavailable as exc:
+            # The claim may have been written with its answer lost: a retry must wait for it to settle.
+            exc.retry_after_seconds = self._timing.retry_after_seconds
+            raise
         count("RegistrationStarted")
         logger.info("registration", extra={"phone": mask(phone), "outcome": decision.outcome})
         if contact is not None and decision.outcome.split(":")[0] in {"new", "renewed"}:
             # A new pending episode; repeats of a pending or confirmed number leave the endpoint as it is.
             mirror_quietly(self._mirror, contact)
+        if decision.retry_at is not None:
+            count("ConfirmationSuppressed", reason="pending")
+            wait = max(1, math.ceil((decision.retry_at - now).total_seconds()))
+            raise SendPending("an earlier confirmation SMS has not settled yet", wait)
         if decision.send_confirmation and decision.lease_token:
             self._send_confirmation(phone, decision.lease_token)
         else:
@@ -129,8 +148,11 @@ class RegistrationService:
         return decision.outcome
 
     def _send_confirmation(self, phone: str, token: str) -> None:
+        """Send under claim ``token`` (optin.outbound describes the states). Raises CannotReceiveSms,
+        SendPending (outcome unknown: the claim stays until it settles) or DependencyUnavailable."""
+        context = send_context(SendKind.CONFIRMATION, token)
         try:
-            sent = self._sms.send(phone, confirmation_text(self._settings))
+            sent = self._sms.send(phone, confirmation_text(self._settings), context=context)
         except RecipientOptedOut:
             # Opted out at the carrier/number level: say nothing different to the caller.
             self._release(phone, token)
@@ -139,32 +161,41 @@ class RegistrationService:
         except SendRefused as exc:
             self._release(phone, token)
             raise CannotReceiveSms("cannot_deliver", "We cannot send text messages to this number.") from exc
+        except SendOutcomeUnknown as exc:
+            count("SendOutcomeUnknown", kind=SendKind.CONFIRMATION.value)
+            raise SendPending(exc.what, self._timing.retry_after_seconds) from exc
         except DependencyUnavailable as exc:
-            self._release(phone, token)
-            exc.retry_after_seconds = 30
+            released = self._release(phone, token)
+            exc.retry_after_seconds = (
+                RETRY_AFTER_NOTHING_HELD if released else self._timing.retry_after_seconds
+            )
             raise
         count("ConfirmationSent")
         sent_at = sent.sent_at or self._clock()
 
         def record(current: Contact | None) -> tuple[Change | None, None]:
-            if current is None:
-                return None, None
-            updated, event = on_confirmation_sent(current, token, sent.message_id, sent_at)
-            return Change(updated, (event,)), None
+            recorded = on_confirmation_sent(current, token, sent.message_id, sent_at) if current else None
+            return (Change(recorded[0], (recorded[1],)) if recorded else None), None
 
         try:
-            transact(self._contacts, phone, record)
+            retrying(lambda: transact(self._contacts, phone, record))
         except DependencyUnavailable:
-            # The SMS is out; a 503 would only invite a second one. The lease expires by itself.
+            # The SMS is out and a 503 would only invite a second one. Its delivery events carry the claim's
+            # token and record it (DeliveryEvents); until then the claim keeps a second send away.
             logger.exception("confirmation sent but not recorded", extra={"messageId": sent.message_id})
             count("ConfirmationNotRecorded")
 
-    def _release(self, phone: str, token: str) -> None:
+    def _release(self, phone: str, token: str) -> bool:
+        """Give the claim back after a send that certainly did not go out. False when that failed too
+        (the claim then settles by itself)."""
+
         def release(current: Contact | None) -> tuple[Change | None, None]:
             updated = on_send_failed(current, token) if current is not None else None
             return (Change(updated) if updated else None), None
 
         try:
-            transact(self._contacts, phone, release)
+            retrying(lambda: transact(self._contacts, phone, release))
         except DependencyUnavailable:
-            logger.warning("could not release the send lease; it expires by itself")
+            logger.warning("could not release the send claim; it settles by itself")
+            return False
+        return True

@@ -98,13 +98,20 @@ class Settings:
     default_country: str = "US"  # DEFAULT_COUNTRY
     allowed_countries: tuple[str, ...] = ("US", "CA")  # ALLOWED_COUNTRIES
     allow_prepaid: bool = False  # ALLOW_PREPAID
+    # SIMULATOR_DESTINATIONS: End User Messaging's destination simulator numbers, set by the stack in
+    # simulator mode only; they can receive our texts whatever the carrier lookup calls them.
+    simulator_destinations: tuple[str, ...] = ()
 
     # Timing
     confirm_window_days: int = 30  # CONFIRM_WINDOW_DAYS
     resend_cooldown_seconds: int = 600  # RESEND_COOLDOWN_SECONDS
     max_confirmations_per_day: int = 3  # MAX_CONFIRMATIONS_PER_DAY
     lookup_cache_days: int = 30  # LOOKUP_CACHE_DAYS
-    send_lease_seconds: int = 60  # SEND_LEASE_SECONDS: how long an in-flight send blocks a second one
+    # SEND_LEASE_SECONDS: how long a claimed send blocks a second one; longer than any function runs
+    send_lease_seconds: int = 30
+    # SEND_SETTLE_SECONDS: after the lease, how long a send nobody recorded waits for its delivery events
+    # to say whether it went out, before it is presumed unsent (covers two retries of the delivery queue)
+    send_settle_seconds: int = 150
 
     # Keywords
     confirm_keywords: tuple[str, ...] = DEFAULT_CONFIRM_KEYWORDS  # CONFIRM_KEYWORDS
@@ -172,11 +179,13 @@ class Settings:
             default_country=_country(env, "DEFAULT_COUNTRY", d.default_country),
             allowed_countries=_countries(env, "ALLOWED_COUNTRIES", d.allowed_countries),
             allow_prepaid=_bool(env, "ALLOW_PREPAID", d.allow_prepaid),
+            simulator_destinations=_numbers(env, "SIMULATOR_DESTINATIONS"),
             confirm_window_days=_int(env, "CONFIRM_WINDOW_DAYS", d.confirm_window_days),
             resend_cooldown_seconds=_int(env, "RESEND_COOLDOWN_SECONDS", d.resend_cooldown_seconds),
             max_confirmations_per_day=_int(env, "MAX_CONFIRMATIONS_PER_DAY", d.max_confirmations_per_day),
             lookup_cache_days=_int(env, "LOOKUP_CACHE_DAYS", d.lookup_cache_days),
             send_lease_seconds=_int(env, "SEND_LEASE_SECONDS", d.send_lease_seconds),
+            send_settle_seconds=_int(env, "SEND_SETTLE_SECONDS", d.send_settle_seconds),
             confirm_keywords=_keywords(env, "CONFIRM_KEYWORDS", d.confirm_keywords),
             opt_out_keywords=_keywords(env, "OPT_OUT_KEYWORDS", d.opt_out_keywords),
             opt_in_keywords=_keywords(env, "OPT_IN_KEYWORDS", d.opt_in_keywords),

@@ -35,7 +35,10 @@ if TYPE_CHECKING:  # the custom channel's modules load only in the functions tha
 
 if TYPE_CHECKING:  # follow-up sequences (issue 6)
     from optin.follow_up_service import FollowUpSender
-    from optin.ports import FollowUps, FollowUpScheduler, TypedSmsSender
+    from optin.ports import FollowUps, FollowUpScheduler
+
+if TYPE_CHECKING:  # delivery events
+    from optin.delivery_events.service import DeliveryEventsService
 
 
 class Dependencies:
@@ -209,21 +212,19 @@ class Dependencies:
         return FollowUpScheduling(self.settings, lambda: self.scheduler, self.clock)
 
     @cached_property
-    def follow_up_sms(self) -> TypedSmsSender:
-        from optin.adapters.sms import EndUserMessagingSender
-        from optin.follow_up_service import SingleTypeSms
-
-        sms = self.sms
-        # End User Messaging sets each step's message type; a substitute (the sandbox's outbox) knows none.
-        return sms if isinstance(sms, EndUserMessagingSender) else SingleTypeSms(sms)
-
-    @cached_property
     def follow_up_sender(self) -> FollowUpSender:
         from optin.follow_up_service import FollowUpSender
 
         return FollowUpSender(
-            self.settings, self.contacts, self.markers, self.follow_up_sms, self.scheduler, self.clock
+            self.settings, self.contacts, self.markers, self.sms, self.scheduler, self.clock
         )
+
+    # -- Delivery events of our texts (End User Messaging configuration set -> SNS -> SQS -> DeliveryEvents)
+    @cached_property
+    def delivery_events(self) -> DeliveryEventsService:
+        from optin.delivery_events.service import DeliveryEventsService
+
+        return DeliveryEventsService(self.settings, self.contacts, self.markers, self.clock)
 
 
 _installed: Dependencies | None = None

@@ -18,12 +18,21 @@ _CONFIG = Config(
     connect_timeout=3,
     read_timeout=8,
 )
+# SendTextMessage has no idempotency token: an SDK retry after a read timeout can put a second copy of
+# the text on the phone. The SMS client never retries by itself; adapters.sms retries only what certainly
+# did not reach the service.
+NEVER_RETRIED = {"pinpoint-sms-voice-v2"}
+_SINGLE_ATTEMPT = _CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
 
 
 @cache
 def client(service: str) -> Any:
     """A shared client for ``service`` (region and credentials from the environment)."""
-    return boto3.client(service, config=_CONFIG)
+    return boto3.client(service, config=client_config(service))
+
+
+def client_config(service: str) -> Config:
+    return _SINGLE_ATTEMPT if service in NEVER_RETRIED else _CONFIG
 
 
 def error_code(exc: ClientError) -> str:

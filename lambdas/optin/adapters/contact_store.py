@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 from optin.adapters.aws import error_code, unavailable_on_failure
 from optin.clock import iso, parse_iso
 from optin.consent import AuditEvent, Contact, Status
-from optin.ports import ContactConflict, DuplicateMessage, InboundMarker
+from optin.delivery_events.status import Delivery, DeliveryStatus
+from optin.ports import ClaimResult, ContactConflict, DuplicateMessage, InboundMarker
 
 PROFILE = "PROFILE"
 EVENT_PREFIX = "EVENT#"
@@ -38,11 +39,38 @@ _ATTRIBUTE = {name: _camel(name) for name in _CONTACT_FIELDS}
 
 def contact_to_item(contact: Contact) -> dict[str, Any]:
     item: dict[str, Any] = {"pk": contact.phone, "sk": PROFILE}
-    for name, value in dataclasses.asdict(contact).items():
-        if name == "phone" or value is None:
+    for f in dataclasses.fields(contact):
+        value = getattr(contact, f.name)
+        if f.name == "phone" or value is None:
             continue
-        item[_ATTRIBUTE[name]] = iso(value) if isinstance(value, datetime) else value
+        if isinstance(value, Delivery):
+            value = delivery_to_map(value)
+        elif isinstance(value, datetime):
+            value = iso(value)
+        item[_ATTRIBUTE[f.name]] = value.value if isinstance(value, Status) else value
     return item
+
+
+def delivery_to_map(delivery: Delivery) -> dict[str, Any]:
+    """``confirmationDelivery``: {status, eventType, at, carrier, priceUsd} (absent values left out)."""
+    data: dict[str, Any] = {"status": delivery.status.value, "eventType": delivery.event_type}
+    data["at"] = iso(delivery.at)
+    if delivery.carrier:
+        data["carrier"] = delivery.carrier
+    if delivery.price_usd is not None:
+        data["priceUsd"] = delivery.price_usd
+    return data
+
+
+def delivery_from_map(data: dict[str, Any]) -> Delivery:
+    price = data.get("priceUsd")
+    return Delivery(
+        DeliveryStatus(data["status"]),
+        str(data["eventType"]),
+        parse_iso(data["at"]),
+        data.get("carrier"),
+        None if price is None else price,
+    )
 
 
 def contact_from_item(item: dict[str, Any]) -> Contact:
@@ -51,7 +79,9 @@ def contact_from_item(item: dict[str, Any]) -> Contact:
         raw = item.get(_ATTRIBUTE[name])
         if name == "phone" or raw is None:
             continue
-        if "datetime" in kind:
+        if "Delivery" in kind:
+            values[name] = delivery_from_map(raw)
+        elif "datetime" in kind:
             values[name] = parse_iso(raw)
         elif kind.startswith("int"):
             values[name] = int(raw)
@@ -180,6 +210,38 @@ class DynamoContactStore:
             for i in items
         ]
 
+    def record_delivery(self, phone: str, version: int, marker_id: str, rank: int, event: AuditEvent) -> bool:
+        writes = [
+            {
+                "Update": {
+                    "TableName": self._markers,
+                    "Key": _dump({"id": marker_id}),
+                    "UpdateExpression": "SET deliveryRank = :rank",
+                    "ConditionExpression": "attribute_exists(id) AND "
+                    "(attribute_not_exists(deliveryRank) OR deliveryRank < :rank)",
+                    "ExpressionAttributeValues": _dump({":rank": rank}),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._contacts,
+                    # Sorted after what the contact's current version wrote; the marker's rank, written in
+                    # the same transaction, keeps a duplicate event from adding a second entry.
+                    "Item": _dump(event_to_item(phone, event, version, 99)),
+                    "ConditionExpression": "attribute_not_exists(sk)",
+                }
+            },
+        ]
+        with unavailable_on_failure("recording a delivery event"):
+            try:
+                self._db.transact_write_items(TransactItems=writes)
+            except ClientError as exc:
+                reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+                if error_code(exc) == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
+                    return False
+                raise
+        return True
+
 
 def _raise_cancellation(exc: ClientError, *, has_contact: bool, has_marker: bool) -> None:
     """Map a cancelled transaction to what it means for the caller (or return to re-raise it)."""
@@ -193,7 +255,8 @@ def _raise_cancellation(exc: ClientError, *, has_contact: bool, has_marker: bool
 
 
 class DynamoInboundMarkers:
-    """InboundMarkers on the idempotency table."""
+    """InboundMarkers on the idempotency table. A claim is ``claimToken`` + ``claimUntil``; a text that
+    went out sets ``done`` (and ``replyMessageId``)."""
 
     def __init__(self, client: Any, idempotency_table: str) -> None:
         self._db = client
@@ -207,6 +270,7 @@ class DynamoInboundMarkers:
         if "Item" not in response:
             return None
         item = _load(response["Item"])
+        claim_until = item.get("claimUntil")
         return InboundMarker(
             id=item["id"],
             phone=item.get("phone", ""),
@@ -214,6 +278,9 @@ class DynamoInboundMarkers:
             done=bool(item.get("done")),
             expires_at=datetime.fromtimestamp(int(item["expiresAt"]), tz=UTC),
             reply_message_id=item.get("replyMessageId"),
+            claim_token=item.get("claimToken"),
+            claim_until=parse_iso(claim_until) if claim_until else None,
+            delivery_rank=int(item.get("deliveryRank", 0)),
         )
 
     def _conditional(self, operation: str, what: str, **kwargs: Any) -> bool:
@@ -226,16 +293,25 @@ class DynamoInboundMarkers:
                 raise
         return True
 
-    def claim_reply(self, marker_id: str, now: datetime, until: datetime) -> bool:
-        return self._conditional(
+    def claim_reply(
+        self, marker_id: str, token: str, now: datetime, until: datetime, settle: timedelta
+    ) -> ClaimResult:
+        # ISO-8601 UTC with milliseconds (optin.clock.iso) sorts as time does.
+        claimed = self._conditional(
             "update_item",
-            "claiming the reply",
+            "claiming the text",
             Key=_dump({"id": marker_id}),
-            UpdateExpression="SET claimUntil = :until",
+            UpdateExpression="SET claimUntil = :until, claimToken = :token",
             ConditionExpression="attribute_exists(id) AND done = :false AND "
-            "(attribute_not_exists(claimUntil) OR claimUntil < :now)",
-            ExpressionAttributeValues=_dump({":until": iso(until), ":now": iso(now), ":false": False}),
+            "(attribute_not_exists(claimUntil) OR claimUntil < :settled)",
+            ExpressionAttributeValues=_dump(
+                {":until": iso(until), ":token": token, ":settled": iso(now - settle), ":false": False}
+            ),
         )
+        if claimed:
+            return ClaimResult.CLAIMED
+        marker = self.get(marker_id)
+        return ClaimResult.DONE if marker is None or marker.done else ClaimResult.HELD
 
     def complete(self, marker_id: str, message_id: str | None) -> None:
         values: dict[str, Any] = {":true": True}
@@ -251,11 +327,25 @@ class DynamoInboundMarkers:
                 ExpressionAttributeValues=_dump(values),
             )
 
-    def release(self, marker_id: str) -> None:
-        with unavailable_on_failure("releasing the inbound marker"):
-            self._db.update_item(
-                TableName=self._table, Key=_dump({"id": marker_id}), UpdateExpression="REMOVE claimUntil"
-            )
+    def release(self, marker_id: str, token: str) -> None:
+        self._conditional(
+            "update_item",
+            "releasing the claim",
+            Key=_dump({"id": marker_id}),
+            UpdateExpression="REMOVE claimUntil, claimToken",
+            ConditionExpression="claimToken = :token",
+            ExpressionAttributeValues=_dump({":token": token}),
+        )
+
+    def reconcile(self, marker_id: str, token: str, message_id: str) -> bool:
+        return self._conditional(
+            "update_item",
+            "recording a text from its delivery event",
+            Key=_dump({"id": marker_id}),
+            UpdateExpression="SET done = :true, replyMessageId = :mid REMOVE claimUntil",
+            ConditionExpression="attribute_exists(id) AND (claimToken = :token OR replyMessageId = :mid)",
+            ExpressionAttributeValues=_dump({":true": True, ":mid": message_id, ":token": token}),
+        )
 
     def claim_cooldown(self, key: str, now: datetime, until: datetime) -> bool:
         return self._conditional(
