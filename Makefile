@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint unit synth deploy bench clean
+.PHONY: install run test lint unit synth deploy bench chaos clean
 
 $(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.whatsapp
+
+## the send guarantees under injected faults (issue 10): one table, non-zero exit when a target is missed
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos
 
 clean:
 	rm -rf $(VENV) cdk.out .build .pytest_cache .ruff_cache

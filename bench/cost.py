@@ -13,15 +13,12 @@ for the default and why).
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import random
 import time
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +28,7 @@ from phonenumbers import PhoneNumberType
 
 from local import events
 from local.events import LambdaContext
+from local.tables import fast_moto_transactions
 
 # -- prices (USD, list) -----------------------------------------------------------------------------
 VALIDATE_USD = 0.006  # Pinpoint PhoneNumberValidate, per call
@@ -502,49 +500,6 @@ class DynamoMeter:
         elif op == "Query":
             size = sum(item_size(i) for i in parsed.get("Items", []))
             self.meter["rru"] += math.ceil(max(1, size) / 4096) * (1 if params.get("ConsistentRead") else 0.5)
-
-
-@contextmanager
-def fast_moto_transactions() -> Iterator[None]:
-    """Make moto's TransactWriteItems cost O(keys) instead of O(table) without changing its behaviour.
-
-    Before applying a transaction, moto backs up every table it touches with ``copy.deepcopy`` (once
-    per item), so a run of 1000 submissions, whose audit trail grows the contacts table, turns
-    quadratic (minutes). moto's Put and Delete replace or remove ``Item`` objects and never change
-    them in place, so for transactions made only of Put, Delete and ConditionCheck (all of ours) a
-    copy of the table's key structure sharing the items is an exact backup. Transactions with an
-    Update keep moto's deep copy. Undone on exit.
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
-
-    original = DynamoDBBackend.transact_write_items
-    if "__deepcopy__" in vars(Table):  # a moto that copies tables its own way: leave it alone
-        yield
-        return
-
-    def snapshot(table: Any, memo: dict[int, Any]) -> Any:
-        clone = copy.copy(table)
-        clone.items = defaultdict(
-            dict,
-            {key: dict(value) if isinstance(value, dict) else value for key, value in table.items.items()},
-        )
-        return clone
-
-    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> Any:
-        if any(next(iter(item)) == "Update" for item in transact_items):
-            return original(backend, transact_items)
-        Table.__deepcopy__ = snapshot
-        try:
-            return original(backend, transact_items)
-        finally:
-            del Table.__deepcopy__
-
-    DynamoDBBackend.transact_write_items = transact_write_items
-    try:
-        yield
-    finally:
-        DynamoDBBackend.transact_write_items = original
 
 
 # -- Lambda events (shapes from local.events, shared with the sandbox and the tests) ---------------

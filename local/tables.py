@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from optin.settings import Settings
@@ -39,3 +43,63 @@ def create_tables(dynamodb: Any, settings: Settings) -> None:
             BillingMode="PAY_PER_REQUEST",
             **extra,
         )
+
+
+@contextmanager
+def fast_moto_transactions() -> Iterator[None]:
+    """Make moto's TransactWriteItems cost O(items written) instead of O(table), behaving the same.
+
+    Before applying a transaction, moto backs up every table it touches with ``copy.deepcopy`` so it can
+    roll back, which makes a growing table quadratic. Put and Delete replace or remove ``Item`` objects
+    and never change them in place, and Update changes only the item it targets: so a copy of the
+    table's key structure that shares the items, with a deep copy of just the items an Update in this
+    transaction targets, is an exact backup. Undone on exit; a moto that copies tables its own way is
+    left alone.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    original = DynamoDBBackend.transact_write_items
+    if "__deepcopy__" in vars(Table):
+        yield
+        return
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> Any:
+        updated: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for item in transact_items:
+            if "Update" in item:
+                updated[item["Update"]["TableName"]].append(item["Update"]["Key"])
+
+        def snapshot(table: Any, memo: dict[int, Any]) -> Any:
+            clone = copy.copy(table)
+            clone.items = defaultdict(
+                dict,
+                {
+                    key: dict(value) if isinstance(value, dict) else value
+                    for key, value in table.items.items()
+                },
+            )
+            for key in updated.get(table.name, ()):
+                hash_key = DynamoType(key[table.hash_key_attr])
+                range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+                current = table.get_item(hash_key, range_key)
+                if current is None:
+                    continue
+                if range_key is None:
+                    clone.items[hash_key] = copy.deepcopy(current)
+                else:
+                    clone.items[hash_key][range_key] = copy.deepcopy(current)
+            return clone
+
+        Table.__deepcopy__ = snapshot
+        try:
+            return original(backend, transact_items)
+        finally:
+            del Table.__deepcopy__
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+    try:
+        yield
+    finally:
+        DynamoDBBackend.transact_write_items = original

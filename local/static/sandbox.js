@@ -132,6 +132,12 @@
     $("no-phones").hidden = phones.length > 0;
   }
 
+  var DELIVERY_TICKS = {
+    SENT: ["\u2713", "Sent"],
+    DELIVERED: ["\u2713\u2713", "Delivered"],
+    FAILED: ["\u2717", "Not delivered"]
+  };
+
   function renderMessages(messages) {
     if (!changed("messages", messages)) return;
     var log = $("messages");
@@ -146,7 +152,15 @@
       item.dataset.direction = m.direction;
       item.appendChild(el("span", "visually-hidden", inbound ? "You sent: " : "Received: "));
       item.appendChild(el("p", "bubble-body", m.body));
-      item.appendChild(el("span", "bubble-meta", time(m.sentAt)));
+      var meta = el("span", "bubble-meta", time(m.sentAt));
+      if (!inbound && m.delivery) {
+        // What the text's delivery events said last: the handset's tick.
+        var tick = DELIVERY_TICKS[m.delivery] || DELIVERY_TICKS.SENT;
+        var mark = el("span", "delivery delivery-" + m.delivery.toLowerCase(), " " + tick[0] + " " + tick[1]);
+        mark.dataset.delivery = m.delivery;
+        meta.appendChild(mark);
+      }
+      item.appendChild(meta);
       log.appendChild(item);
     });
     log.scrollTop = log.scrollHeight;
@@ -165,12 +179,20 @@
     ["carrier", "Carrier"],
     ["timezone", "Time zone"],
     ["confirmationSentAt", "Confirmation sent", true],
+    ["confirmationDelivery", "Confirmation delivery"],
     ["pendingExpiresAt", "Pending until", true],
     ["confirmedAt", "Confirmed", true],
     ["confirmedBody", "Confirmed with"],
     ["optedOutAt", "Opted out", true],
     ["optedOutKeyword", "Opted out with"]
   ];
+
+  function evidenceText(value) {
+    if (value && typeof value === "object" && value.status) {
+      return value.status + " (" + value.eventType + ", " + dateTime(value.at) + ")";
+    }
+    return String(value);
+  }
 
   function renderContact(contact) {
     var box = $("contact");
@@ -189,7 +211,7 @@
       var value = contact[row[0]];
       if (value === null || value === undefined || value === "") return;
       list.appendChild(el("dt", null, row[1]));
-      list.appendChild(el("dd", null, row[2] ? dateTime(value) : String(value)));
+      list.appendChild(el("dd", null, row[2] ? dateTime(value) : evidenceText(value)));
     });
     box.appendChild(list);
     if (contact.events && contact.events.length) {

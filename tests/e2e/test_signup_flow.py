@@ -58,7 +58,11 @@ def test_sign_up_then_reply_yes_in_the_simulator(page, sandbox):
     page.goto(sandbox.url + "/sandbox?phone=%2B12065550175")
     received = page.locator("#messages .bubble-in")
     expect(received.first).to_contain_text("Reply YES to confirm")
+    tick = received.first.locator(".delivery")  # its delivery events went through DeliveryEvents
+    expect(tick).to_have_attribute("data-delivery", "DELIVERED")
+    expect(tick).to_contain_text("Delivered")
     expect(page.locator("#contact-status")).to_have_text("PENDING")
+    expect(page.locator("#contact")).to_contain_text("DELIVERED (TEXT_DELIVERED")
     page.get_by_label("Reply as this phone").fill("YES")
     page.get_by_label("Reply as this phone").press("Enter")
     expect(page.locator("#contact-status")).to_have_text("CONFIRMED")
@@ -174,3 +178,23 @@ def test_the_form_works_from_another_origin_with_a_generated_config(page, sandbo
     status, contact = api(sandbox, "/sandbox/contacts/%2B12065550177")
     assert status == 200 and contact["status"] == "PENDING"
     assert contact["source"] == other_origin.url + "/index.html"
+
+
+def test_a_text_that_cannot_be_delivered_shows_it_and_the_person_may_ask_again(page, sandbox):
+    page.goto(sandbox.url + "/")
+    fill_names(page, "Nikhil", "Jayashankar")
+    page.get_by_label("Mobile number").fill("(206) 555-0155")  # the sandbox's carrier-unreachable number
+    page.get_by_role("checkbox").check()
+    with page.expect_response("**/register") as registered:
+        page.get_by_role("button", name="Sign up").click()
+    assert registered.value.status == 202
+
+    page.goto(sandbox.url + "/sandbox?phone=%2B12065550155")
+    tick = page.locator("#messages .bubble-in .delivery").first
+    expect(tick).to_have_attribute("data-delivery", "FAILED")
+    expect(tick).to_contain_text("Not delivered")
+    screenshot(page, "simulator-not-delivered")
+    status, contact = api(sandbox, "/sandbox/contacts/%2B12065550155")
+    assert status == 200 and contact["confirmationDelivery"]["status"] == "FAILED"
+    assert contact["confirmationDelivery"]["eventType"] == "TEXT_CARRIER_UNREACHABLE"
+    assert contact["lastSentAt"] is None  # the cooldown is lifted: a second try sends at once
