@@ -495,9 +495,9 @@ def _run(registrations: int, seed: int, faults: Faults) -> Result:
 def report(result: Result) -> str:
     width = max(len(label) for label, _, _ in result.rows())
     lines = ["Chaos run: real handlers, moto DynamoDB, faults injected at the botocore level", ""]
-    lines += [f"  {label:<{width}}  {value:>16}  {verdict}" for label, value, verdict in result.rows()]
+    lines += [f"  {label:<{width}}  {value:>24}  {verdict}" for label, value, verdict in result.rows()]
     lines += ["", "Faults injected:"]
-    lines += [f"  {name:<{width}}  {count:>16}" for name, count in sorted(result.counts.items())]
+    lines += [f"  {name:<{width}}  {count:>24}" for name, count in sorted(result.counts.items())]
     lines += ["", f"{'on target' if result.on_target else 'TARGET MISSED'} ({result.seconds:.0f} s)"]
     return "\n".join(lines)
 
