@@ -13,7 +13,8 @@ It reads the stack's outputs (CloudFormation DescribeStacks), then, with nothing
    and waits for the contact to be ``CONFIRMED``;
 4. does the same with "STOP" and waits for ``OPTED_OUT``;
 5. removes the test contact (every item of its partition: the profile and its events), whatever
-   happened before.
+   happened before, and keeps removing items written late (``--settle`` seconds), such as the audit
+   record of the STOP reply's delivery event.
 
 Each step prints PASS or FAIL with the time it took; after a failure the remaining steps are skipped
 (but the contact is still removed). The exit status is 0 only when every step passed. Texts go to a
@@ -45,6 +46,9 @@ PROFILE = "PROFILE"
 REQUIRED_OUTPUTS = ("ApiUrl", "ContactsTableName", "TwoWayTopicArn", "OwnNumbers")
 DEFAULT_TIMEOUT_SECONDS = 120.0
 DEFAULT_POLL_SECONDS = 2.0
+# After removing the contact, how long to watch for items written late (the audit record of the
+# STOP reply's delivery event, for one) and remove those too.
+DEFAULT_SETTLE_SECONDS = 15.0
 HTTP_TIMEOUT_SECONDS = 30.0
 
 HttpPost = Callable[[str, dict[str, Any], float], tuple[int, str]]
@@ -121,6 +125,7 @@ class Smoke:
     stack_name: str
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     poll_interval: float = DEFAULT_POLL_SECONDS
+    settle: float = DEFAULT_SETTLE_SECONDS
     number: str = SIMULATOR_SUCCESS
     http_post: HttpPost = post_json
     out: TextIO = field(default_factory=lambda: sys.stdout)
@@ -193,6 +198,10 @@ class Smoke:
 
     def remove_contact(self) -> str:
         removed = self._delete_contact_items()
+        deadline = time.monotonic() + self.settle
+        while time.monotonic() < deadline:  # late writers: delivery events of the last replies
+            time.sleep(self.poll_interval)
+            removed += self._delete_contact_items()
         if self._profile() is not None:
             raise StepFailed("the profile is still there")
         return f"{removed} items removed"
@@ -317,6 +326,13 @@ def main(
         default=DEFAULT_POLL_SECONDS,
         help=f"seconds between reads of the contact (default {DEFAULT_POLL_SECONDS:g})",
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=DEFAULT_SETTLE_SECONDS,
+        help="seconds to watch for late items of the test contact after removing it "
+        f"(default {DEFAULT_SETTLE_SECONDS:g})",
+    )
     args = parser.parse_args(argv)
     make_client = client or boto3.Session(region_name=args.region).client
     smoke = Smoke(
@@ -326,6 +342,7 @@ def main(
         stack_name=args.stack,
         timeout=args.timeout,
         poll_interval=args.poll_interval,
+        settle=args.settle,
         out=out or sys.stdout,
     )
     return 0 if smoke.run() else 1

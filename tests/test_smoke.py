@@ -38,7 +38,7 @@ TWO_WAY_KEYS = {
     "inboundMessageId",
     "previousPublishedMessageId",
 }
-FAST = ["--timeout", "3", "--poll-interval", "0.02"]
+FAST = ["--timeout", "3", "--poll-interval", "0.02", "--settle", "0.5"]
 
 
 @dataclass
@@ -104,14 +104,20 @@ class FakeStack:
                     continue
                 status = {"YES": "CONFIRMED", "STOP": "OPTED_OUT"}.get(reply["messageBody"])
                 if status:
+                    number = reply["originationNumber"]
+                    # The event first, then the state: the function writes both in one transaction.
+                    self._put(number, f"EVENT#{time.time_ns()}#{status}", {})
                     self.dynamodb.update_item(
                         TableName=self.table,
-                        Key={"pk": {"S": reply["originationNumber"]}, "sk": {"S": "PROFILE"}},
+                        Key={"pk": {"S": number}, "sk": {"S": "PROFILE"}},
                         UpdateExpression="SET #s = :s",
                         ExpressionAttributeNames={"#s": "status"},
                         ExpressionAttributeValues={":s": {"S": status}},
                     )
-                    self._put(reply["originationNumber"], f"EVENT#{time.time_ns()}#{status}", {})
+                    # The reply's delivery event lands in the audit trail a moment later.
+                    threading.Timer(
+                        0.1, self._put, args=(number, f"EVENT#{time.time_ns()}#REPLY_DELIVERED", {})
+                    ).start()
             time.sleep(0.02)
 
     def items(self, number: str) -> list[dict[str, Any]]:
@@ -263,13 +269,15 @@ def test_the_whole_flow_passes_and_leaves_nothing_behind(deployed: Deployed) -> 
         assert message["messageKeyword"] == message["messageBody"]
         uuid.UUID(message["inboundMessageId"])
     assert deployed.stack.inbound[0]["inboundMessageId"] != deployed.stack.inbound[1]["inboundMessageId"]
-    assert deployed.stack.items("+14254147755") == []  # profile and events removed
+    # Profile, registration, confirmation and opt-out events, and the late audit records of both replies.
+    assert lines(output, "PASS")[-1].endswith("6 items removed")
+    assert deployed.stack.items("+14254147755") == []
 
 
 def test_a_failed_confirmation_fails_at_once_skips_the_rest_and_still_cleans_up(deployed: Deployed) -> None:
     deployed.stack.delivery = "FAILED"
     started = time.monotonic()
-    code, output = deployed.run("--timeout", "30", "--poll-interval", "0.02")
+    code, output = deployed.run("--timeout", "30", "--poll-interval", "0.02", "--settle", "0.3")
     assert code == 1
     assert time.monotonic() - started < 10  # did not wait for the 30 s timeout
     (failed,) = lines(output, "FAIL")
@@ -283,7 +291,7 @@ def test_a_failed_confirmation_fails_at_once_skips_the_rest_and_still_cleans_up(
 
 def test_a_state_that_never_comes_times_out_after_the_configured_time(deployed: Deployed) -> None:
     deployed.stack.answers_replies = False  # the inbound function does nothing
-    code, output = deployed.run("--timeout", "0.5", "--poll-interval", "0.02")
+    code, output = deployed.run("--timeout", "0.5", "--poll-interval", "0.02", "--settle", "0.3")
     assert code == 1
     (failed,) = lines(output, "FAIL")
     assert '"YES"' in failed and "no status = CONFIRMED after 0.5 s (status PENDING" in failed
@@ -294,7 +302,7 @@ def test_a_state_that_never_comes_times_out_after_the_configured_time(deployed: 
 
 def test_no_delivery_event_times_out(deployed: Deployed) -> None:
     deployed.stack.delivery = None
-    code, output = deployed.run("--timeout", "0.3", "--poll-interval", "0.02")
+    code, output = deployed.run("--timeout", "0.3", "--poll-interval", "0.02", "--settle", "0")
     assert code == 1
     (failed,) = lines(output, "FAIL")
     assert "no confirmationDelivery.status = DELIVERED after 0.3 s (status PENDING)" in failed
