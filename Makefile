@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint unit synth deploy bench chaos clean
+.PHONY: install run test lint unit synth deploy smoke bench chaos clean
 
 $(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -59,3 +59,12 @@ synth: $(STAMP) $(NODE_STAMP)
 ## deploy with the current AWS credentials (once per account and region: npx cdk bootstrap)
 deploy: $(STAMP) $(NODE_STAMP)
 	$(CDK) deploy --require-approval broadening --no-notices $(CDK_ARGS)
+
+## after `make deploy` (simulator mode): register a destination simulator number, wait for DELIVERED,
+## reply YES (CONFIRMED) and STOP (OPTED_OUT), remove the contact. Your AWS credentials only.
+## make smoke STACK=MyStack REGION=eu-west-1 SMOKE_ARGS="--timeout 300"
+STACK ?= SmsOptin
+REGION ?=
+SMOKE_ARGS ?=
+smoke: $(STAMP)
+	$(BIN)/python -m ops.smoke --stack $(STACK) $(if $(REGION),--region $(REGION)) $(SMOKE_ARGS)

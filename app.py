@@ -4,7 +4,9 @@
 Runs with no AWS credentials, no network (after the first bundling) and no Docker:
 ``npx cdk synth`` (``make synth``) or plain ``python app.py``. Run directly, the app reads cdk.json's
 context itself; under the CDK CLI, the CLI's context (cdk.json plus ``-c key=value``) takes precedence.
-Without CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION the template is environment-agnostic.
+Without CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION the template is environment-agnostic. Settings that are
+valid but probably a mistake (Pinpoint after its end of support, a real number with no alarm email)
+are printed as warnings on stderr, once each.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def main() -> None:
         config = Config.from_context(app.node.get_all_context())
     except ConfigError as error:
         sys.exit(f"cdk.json context: {error}")
+    for warning in config.warnings:
+        print(f"[Warning] {warning}", file=sys.stderr)
     SmsOptinStack(
         app,
         config.stack_name,

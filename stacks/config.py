@@ -25,6 +25,10 @@ from optin.settings import Settings, SettingsError
 from stacks import PROJECT_ROOT
 
 NUMBER_MODES = ("simulator", "new", "existing")
+PINPOINT_END_OF_SUPPORT_DATE = "2026-10-30"
+# Default retention of the contacts table's backups: 4 years (1461 days), the TCPA's statute of
+# limitations, so consent evidence exists for as long as a claim can be brought.
+BACKUP_RETENTION_DAYS = 1461
 # SIMULATOR is requested through numberMode=simulator; these are the types of a real number.
 NUMBER_TYPES = ("TOLL_FREE", "TEN_DLC", "LONG_CODE")
 # CloudWatch Logs retention periods (days) and their aws_logs.RetentionDays names.
@@ -85,6 +89,7 @@ _SETTINGS_ALWAYS = {
 _SETTINGS_OPTIONAL = {
     "signupUrl": ("SIGNUP_URL", "text", "signup_url"),
     "sendLeaseSeconds": ("SEND_LEASE_SECONDS", "int", "send_lease_seconds"),
+    "sendSettleSeconds": ("SEND_SETTLE_SECONDS", "int", "send_settle_seconds"),
     "confirmationTemplate": ("CONFIRMATION_TEMPLATE", "text", "confirmation_template"),
     "welcomeTemplate": ("WELCOME_TEMPLATE", "text", "welcome_template"),
     "helpTemplate": ("HELP_TEMPLATE", "text", "help_template"),
@@ -148,6 +153,9 @@ class Config:
     alarm_email: str | None
     inbound_max_concurrency: int
     dlq_max_receive_count: int
+    protect_filter: bool
+    backup: bool
+    backup_retention_days: int
     web: bool
     whatsapp_secret_arn: str | None
     terms_url: str
@@ -173,7 +181,7 @@ class Config:
         config = cls(
             stack_name=read.pattern("stackName", "SmsOptin", _STACK_NAME, "a CloudFormation stack name"),
             number=number,
-            pinpoint=read.boolean("pinpoint", True),
+            pinpoint=read.boolean("pinpoint", False),
             configuration_set=read.optional_pattern(
                 "configurationSet", _CONFIGURATION_SET, "a configuration set name"
             ),
@@ -187,6 +195,11 @@ class Config:
             alarm_email=read.optional_pattern("alarmEmail", _EMAIL, "an email address"),
             inbound_max_concurrency=read.integer("inboundMaxConcurrency", 5, minimum=2, maximum=1000),
             dlq_max_receive_count=read.integer("dlqMaxReceiveCount", 5, minimum=1, maximum=1000),
+            protect_filter=read.boolean("protectFilter", False),
+            backup=read.boolean("backup", True),
+            backup_retention_days=read.integer(
+                "backupRetentionDays", BACKUP_RETENTION_DAYS, minimum=1, maximum=36_500
+            ),
             web=read.boolean("web", True),
             whatsapp_secret_arn=read.optional_pattern(
                 "whatsappSecretArn", _SECRET_ARN, "a Secrets Manager secret ARN (arn:...:secretsmanager:...)"
@@ -198,6 +211,25 @@ class Config:
         )
         read.reject_unknown()
         return config
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What synthesis should tell the person deploying: valid settings that are probably a mistake."""
+        found = []
+        if self.pinpoint:
+            found.append(
+                "context pinpoint=true: Amazon Pinpoint engagement features (projects, endpoints, "
+                f"campaigns) reached end of support on {PINPOINT_END_OF_SUPPORT_DATE}; creating the "
+                "Pinpoint project is expected to fail in accounts AWS no longer serves. Nothing in the "
+                "opt-in flow needs it: set pinpoint=false unless this account still has Pinpoint."
+            )
+        if self.number.mode in ("new", "existing") and not self.alarm_email:
+            found.append(
+                f"numberMode={self.number.mode} sends to real phones, but no alarmEmail is set: the "
+                "stack's alarms (dead-letter queues, function errors, API 5xx) will notify nobody. "
+                "Set -c alarmEmail=you@example.com."
+            )
+        return tuple(found)
 
     @property
     def log_retention(self) -> logs.RetentionDays:
@@ -230,6 +262,14 @@ def _check_number(number: NumberConfig) -> NumberConfig:
             raise ConfigError(
                 "numberMode 'new' needs context key 'numberType' (one of "
                 f"{', '.join(NUMBER_TYPES)}); US SMS numbers are TOLL_FREE or TEN_DLC"
+            )
+        if number.number_type == "TEN_DLC":
+            raise ConfigError(
+                "numberMode 'new' with numberType 'TEN_DLC' cannot work: a 10DLC number can only be "
+                "requested after its brand and campaign are registered, and CloudFormation cannot link "
+                "a number to them. Register the brand and the campaign in the AWS End User Messaging "
+                "console, request the 10DLC number there (associated with the campaign), then deploy "
+                "with -c numberMode=existing -c existingPhoneNumber=phone-... (its id or ARN)"
             )
         if number.country == "US" and number.number_type == "LONG_CODE":
             raise ConfigError(

@@ -35,7 +35,7 @@ class FunctionSpec:
     memory_mb: int = 512
     # Capabilities; the stack turns each into a least-privilege grant.
     validates_numbers: bool = False  # mobiletargeting:PhoneNumberValidate
-    sends_sms: bool = False  # sms-voice:SendTextMessage on the origination identity
+    sends_sms: bool = False  # sms-voice:SendTextMessage from our number through the configuration set
     syncs_endpoints: bool = False  # Pinpoint Get/UpdateEndpoint (only when Pinpoint is on)
     tables: tuple[str, ...] = ()  # read/write data on these tables (keys of ContactsData.tables)
 

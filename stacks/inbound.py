@@ -6,11 +6,10 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.nag import acknowledge
-from stacks.queues import queue_key, work_queue
+from stacks.queues import queue_key, subscribe_queue, work_queue
 
 
 class InboundPipeline(Construct):
@@ -18,7 +17,8 @@ class InboundPipeline(Construct):
 
     SNS delivers at least once into the queue; the function reports partial batch failures, so only
     failed records return to the queue, and a record that fails ``max_receive_count`` times moves to the
-    dead-letter queue (alarmed on by the monitoring construct).
+    dead-letter queue (alarmed on by the monitoring construct). A message SNS itself cannot deliver into
+    the queue goes to the subscription's dead-letter queue (also alarmed), not nowhere.
     """
 
     def __init__(
@@ -45,7 +45,7 @@ class InboundPipeline(Construct):
             "This queue is the dead-letter queue of the inbound queue; a DLQ of a DLQ would only move "
             "the problem. Its depth is alarmed on.",
         )
-        topic.add_subscription(subscriptions.SqsSubscription(self.queue, raw_message_delivery=False))
+        self.subscription_dead_letter_queue = subscribe_queue(self, topic, self.queue, key=self.key)
         function.add_event_source(
             sources.SqsEventSource(
                 self.queue,

@@ -27,16 +27,22 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from stacks.config import Config, parse_phone_number_arn
+from stacks.config import PINPOINT_END_OF_SUPPORT_DATE, Config, parse_phone_number_arn
 from stacks.nag import acknowledge
 
 SMS_VOICE = "sms-voice.amazonaws.com"
 SDK_SERVICE = "@aws-sdk/client-pinpoint-sms-voice-v2"
 PINPOINT_END_OF_SUPPORT = (
-    "Amazon Pinpoint engagement features reached end of support on 2026-10-30. The project and SMS "
-    "channel are kept, on by default, for accounts that still have Pinpoint (endpoint mirroring, "
-    "campaigns); nothing in the opt-in flow depends on them. Context pinpoint=false leaves them out."
+    f"Amazon Pinpoint engagement features reached end of support on {PINPOINT_END_OF_SUPPORT_DATE}. "
+    "This project and SMS channel exist only because context pinpoint=true asked for them (off by "
+    "default): for the design card and for accounts AWS still serves, which mirror contacts to "
+    "endpoints and run campaigns. Nothing in the opt-in flow depends on them."
 )
+# End User Messaging's US destination simulator numbers: texts from a SIMULATOR origination number to
+# them never leave AWS and produce real event records, success or failure. Source: AWS End User
+# Messaging SMS user guide, "Simulator phone numbers", destination simulator phone numbers table, United
+# States rows: https://docs.aws.amazon.com/sms-voice/latest/userguide/test-phone-numbers.html
+US_SIMULATOR_DESTINATIONS = {"success": "+14254147755", "failure": "+14254147167"}
 
 
 @dataclass(frozen=True)
@@ -159,14 +165,6 @@ class Messaging(Construct):
             self.phone_number = None
             self.origination_identity_arn, self.own_numbers = self._existing_number(config, stack)
 
-        self.configuration_set_arn = (
-            stack.format_arn(
-                service="sms-voice", resource="configuration-set", resource_name=config.configuration_set
-            )
-            if config.configuration_set
-            else None
-        )
-
         self.pinpoint_project: pinpoint.CfnApp | None = None
         if config.pinpoint:
             self.pinpoint_project = pinpoint.CfnApp(self, "PinpointProject", name=config.stack_name)
@@ -194,13 +192,13 @@ class Messaging(Construct):
             ],
         )
 
-    def grant_send_sms(self, grantee: iam.IGrantable) -> None:
-        """SendTextMessage from our origination number (and through our configuration set) only."""
-        resources = [self.origination_identity_arn]
-        if self.configuration_set_arn:
-            resources.append(self.configuration_set_arn)
+    def grant_send_sms(self, grantee: iam.IGrantable, *, configuration_set_arn: str) -> None:
+        """SendTextMessage from our origination number through the sends' configuration set only
+        (the action is authorized against every resource the request names)."""
         iam.Grant.add_to_principal(
-            grantee=grantee, actions=["sms-voice:SendTextMessage"], resource_arns=resources
+            grantee=grantee,
+            actions=["sms-voice:SendTextMessage"],
+            resource_arns=[self.origination_identity_arn, configuration_set_arn],
         )
 
     def grant_endpoint_sync(self, grantee: iam.IGrantable) -> None:

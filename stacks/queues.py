@@ -1,4 +1,5 @@
-"""Work queues: encrypted with a customer managed key, TLS only, 14 days, each with its DLQ."""
+"""Work queues: encrypted with a customer managed key, TLS only, 14 days, each with its DLQ; and SNS
+subscriptions into them that park what SNS cannot deliver instead of losing it."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from stacks.nag import acknowledge
 
 RETENTION = Duration.days(14)
 
@@ -54,3 +59,26 @@ def work_queue(
         dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=max_receive_count),
     )
     return queue, dead_letters
+
+
+def subscribe_queue(scope: Construct, topic: sns.ITopic, queue: sqs.Queue, *, key: kms.IKey) -> sqs.Queue:
+    """Subscribe ``queue`` to ``topic`` with the SNS envelope (the handlers read its Timestamp and
+    MessageId) and a redrive policy; return the subscription's dead-letter queue.
+
+    Without a redrive policy, a message SNS cannot put into the queue (a queue or key policy mistake,
+    a deleted key) is retried for a while and then dropped without a trace. With it, SNS moves the
+    message to ``<scope>SubscriptionDeadLetterQueue``, which is alarmed on. That queue uses the same
+    key as ``queue``: the subscription already lets sns.amazonaws.com use that key for this topic
+    only, and CDK adds the queue policy that lets this topic send to it.
+    """
+    dead_letters = encrypted_queue(scope, "SubscriptionDeadLetterQueue", key)
+    acknowledge(
+        dead_letters,
+        "AwsSolutions-SQS3",
+        "This queue is the dead-letter queue of an SNS subscription (its redrive policy): it holds "
+        "what SNS could not deliver. A DLQ of a DLQ would only move the problem; its depth is alarmed on.",
+    )
+    topic.add_subscription(
+        subscriptions.SqsSubscription(queue, raw_message_delivery=False, dead_letter_queue=dead_letters)
+    )
+    return dead_letters

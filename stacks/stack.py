@@ -1,4 +1,5 @@
-"""The one stack: composes messaging, data, functions, the inbound pipeline, the API and monitoring."""
+"""The one stack: composes messaging, delivery events, data and its backup, functions, the inbound
+pipeline, the API and monitoring."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.api import BROADCAST_SCHEMA, REGISTER_SCHEMA, VALIDATE_SCHEMA, RegistrationApi
+from stacks.backup import ContactsBackup
 from stacks.bundling import lambda_asset
 from stacks.config import Config
 from stacks.custom_channel import CustomChannel
 from stacks.data import CONTACTS, IDEMPOTENCY, LOOKUP_CACHE, ContactsData
+from stacks.delivery_events import DeliveryEvents
 from stacks.followups import FollowUpScheduling
 from stacks.functions import Functions, FunctionSpec
 from stacks.inbound import InboundPipeline
-from stacks.messaging import Messaging
+from stacks.messaging import US_SIMULATOR_DESTINATIONS, Messaging
 from stacks.monitoring import Monitoring
 from stacks.web import WebHosting
 
@@ -77,7 +80,23 @@ BROADCASTS = FunctionSpec(
     description="POST /broadcasts (IAM): queue the CONFIRMED contacts in batches of 50 for the custom channel",
     timeout_seconds=30,
 )
-FUNCTION_SPECS = (REGISTRATION, PHONE_VALIDATION, INBOUND_SMS, FOLLOW_UP, CUSTOM_CHANNEL, BROADCASTS)
+DELIVERY_EVENTS = FunctionSpec(
+    name="DeliveryEvents",
+    handler="optin.handlers.delivery_events.handler",
+    service="delivery-events",
+    description="SMS delivery events from the queue: record each text's outcome on its contact or audit trail",
+    timeout_seconds=10,
+    tables=(CONTACTS, IDEMPOTENCY),
+)
+FUNCTION_SPECS = (
+    REGISTRATION,
+    PHONE_VALIDATION,
+    INBOUND_SMS,
+    FOLLOW_UP,
+    CUSTOM_CHANNEL,
+    BROADCASTS,
+    DELIVERY_EVENTS,
+)
 
 
 class SmsOptinStack(Stack):
@@ -113,7 +132,28 @@ class SmsOptinStack(Stack):
         self.allowed_origins = (*site, *config.allowed_origins, *extra_origins)
 
         self.messaging = Messaging(self, "Messaging", config=config)
+        self.delivery_events = DeliveryEvents(
+            self,
+            "DeliveryEvents",
+            stack_name=config.stack_name,
+            existing_configuration_set=config.configuration_set,
+            allowed_countries=config.settings.allowed_countries,
+            traffic_filter=config.protect_filter,
+            consumer_timeout_seconds=DELIVERY_EVENTS.timeout_seconds,
+            max_receive_count=config.dlq_max_receive_count,
+        )
         self.data = ContactsData(self, "Data")
+        self.backup = (
+            ContactsBackup(
+                self,
+                "Backup",
+                table=self.data.contacts,
+                retention_days=config.backup_retention_days,
+                plan_name=f"{config.stack_name}-contacts",
+            )
+            if config.backup
+            else None
+        )
         self.custom_channel = CustomChannel(
             self,
             "CustomChannel",
@@ -142,6 +182,7 @@ class SmsOptinStack(Stack):
         self.follow_ups.grant_scheduling(self.functions[INBOUND_SMS.name], delete=True)
         self.follow_ups.grant_scheduling(self.functions[FOLLOW_UP.name], delete=False)
         self.follow_ups.drive(self.functions[FOLLOW_UP.name])
+        self.delivery_events.drive(self.functions[DELIVERY_EVENTS.name])
         # WhatsApp: delivery reads contacts (BatchGetItem) and the token; broadcasts query the status index.
         for spec in (CUSTOM_CHANNEL, BROADCASTS):
             self.data.grant(self.functions[spec.name], CONTACTS, write=False)
@@ -187,6 +228,21 @@ class SmsOptinStack(Stack):
         )
         self.monitoring.dead_letter_queue(self.inbound.dead_letter_queue)
         self.monitoring.dead_letter_queue(
+            self.inbound.subscription_dead_letter_queue,
+            name="InboundSubscription",
+            what="SNS could not deliver inbound SMS into the inbound queue (check its policy and KMS key)",
+        )
+        self.monitoring.dead_letter_queue(
+            self.delivery_events.dead_letter_queue,
+            name="DeliveryEvents",
+            what="SMS delivery events failed repeatedly and were not recorded",
+        )
+        self.monitoring.dead_letter_queue(
+            self.delivery_events.subscription_dead_letter_queue,
+            name="DeliveryEventsSubscription",
+            what="SNS could not deliver SMS delivery events into their queue (check its policy and KMS key)",
+        )
+        self.monitoring.dead_letter_queue(
             self.custom_channel.dead_letter_queue,
             name="Broadcast",
             what="A WhatsApp broadcast batch failed repeatedly",
@@ -213,14 +269,16 @@ class SmsOptinStack(Stack):
             "OWN_NUMBERS": self.messaging.own_numbers,
             # The numbers this stack configures have self-managed opt-outs: our function answers STOP/HELP.
             "SELF_MANAGED_OPT_OUTS": "true",
+            # Every send names the configuration set: delivery events and the country rules apply.
+            "CONFIGURATION_SET": self.delivery_events.configuration_set_name,
             **self.follow_ups.environment(),
             **self.custom_channel.environment(),
             **self.config.settings_environment,
         }
         if self.messaging.keywords:  # the number answers these itself: no second reply from us
             environment["NUMBER_KEYWORDS"] = ",".join(k.keyword for k in self.messaging.keywords)
-        if self.config.configuration_set:
-            environment["CONFIGURATION_SET"] = self.config.configuration_set
+        if self.config.number.mode == "simulator":  # the numbers a simulator number can text
+            environment["SIMULATOR_DESTINATIONS"] = ",".join(US_SIMULATOR_DESTINATIONS.values())
         if self.messaging.pinpoint_project_id:
             environment["PINPOINT_PROJECT_ID"] = self.messaging.pinpoint_project_id
         if self.allowed_origins:
@@ -244,7 +302,9 @@ class SmsOptinStack(Stack):
         if spec.validates_numbers:
             self.messaging.grant_validate(function)
         if spec.sends_sms:
-            self.messaging.grant_send_sms(function)
+            self.messaging.grant_send_sms(
+                function, configuration_set_arn=self.delivery_events.configuration_set_arn
+            )
         if spec.syncs_endpoints:
             self.messaging.grant_endpoint_sync(function)
         for table in spec.tables:
@@ -271,6 +331,22 @@ class SmsOptinStack(Stack):
             "DeadLetterQueueUrl": (
                 self.inbound.dead_letter_queue.queue_url,
                 "Inbound SMS that failed repeatedly",
+            ),
+            "ConfigurationSetName": (
+                self.delivery_events.configuration_set_name,
+                "End User Messaging configuration set every text is sent through",
+            ),
+            "DeliveryEventsTopicArn": (
+                self.delivery_events.topic.topic_arn,
+                "SNS topic of SMS delivery events (an existing configurationSet needs an event destination here)",
+            ),
+            "DeliveryEventsDeadLetterQueueUrl": (
+                self.delivery_events.dead_letter_queue.queue_url,
+                "SMS delivery events that failed repeatedly",
+            ),
+            "ProtectConfigurationId": (
+                self.delivery_events.sending_countries.id,
+                "Protect configuration: SMS only to allowedCountries",
             ),
         }
         if self.web:

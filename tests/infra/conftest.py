@@ -1,11 +1,14 @@
 """Synthesizes the app once per session: one App, one stack per variant, cdk-nag applied, one synth.
 
-Variants (together they cover the number modes, Pinpoint on and off, both publish modes, WAF, CORS):
+Variants (together they cover the number modes, Pinpoint on and off, both publish modes, WAF, CORS,
+the stack's own configuration set and an existing one, backups on and off):
 
-* ``default``: cdk.json as shipped — simulator number, Pinpoint on, topic policy, no WAF, no origins.
-* ``new``: a new US toll-free number, Pinpoint off, the role publish mode, WAF, one CORS origin, a
-  configuration set, alarm email.
-* ``existing``: an existing number by ARN, Pinpoint on, the role publish mode, two CORS origins.
+* ``default``: cdk.json as shipped — simulator number, Pinpoint off, topic policy, no WAF, no origins,
+  the stack's configuration set and protect configuration (ALLOW), backups for 1461 days.
+* ``new``: a new US toll-free number, the role publish mode, WAF, one CORS origin, an existing
+  configuration set, traffic filtering (FILTER), no backups, alarm email.
+* ``existing``: an existing number by ARN, Pinpoint on, the role publish mode, two CORS origins,
+  backups for 400 days.
 * ``regional``: cdk.json as shipped, in a concrete account and region, as the CDK CLI synthesizes.
 """
 

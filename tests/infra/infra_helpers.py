@@ -18,11 +18,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "numberMode": "new",
         "numberCountry": "US",
         "numberType": "TOLL_FREE",
-        "pinpoint": False,
         "waf": True,
         "wafRateLimit": 300,
         "allowedOrigins": [ORIGIN],
-        "configurationSet": "optin-events",
+        "configurationSet": "optin-events",  # an existing set: ours is not created
+        "protectFilter": True,
+        "backup": False,
         "twoWayChannelRole": True,
         "alarmEmail": "ops@example.com",
         "apiThrottleRate": 7,
@@ -33,6 +34,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "existing": {
         "numberMode": "existing",
         "existingPhoneNumber": EXISTING_ARN,
+        "pinpoint": True,  # the design card's Pinpoint project, for accounts AWS still serves
+        "backupRetentionDays": "400",  # the -c form: a string
         "twoWayChannelRole": True,
         "allowedOrigins": ",".join(ORIGINS),  # the -c form: a comma-separated string
         "dlqMaxReceiveCount": "3",

@@ -50,13 +50,13 @@ def test_nag_acknowledgements_are_the_expected_ones(synthesized: object) -> None
     }
     assert rules == {
         "AwsSolutions-IAM5",  # X-Ray '*'; Pinpoint endpoints of this project
-        "AwsSolutions-IAM4",  # API Gateway logging role; CDK custom-resource provider
+        "AwsSolutions-IAM4",  # API Gateway logging role; CDK custom-resource provider; AWS Backup's role
         "AwsSolutions-L1",  # runtime pinned to python3.13; CDK provider's Node.js runtime
-        "AwsSolutions-SQS3",  # the dead-letter queue itself
+        "AwsSolutions-SQS3",  # the dead-letter queues themselves (inbound, SNS subscriptions)
         "AwsSolutions-APIG3",  # WAF optional
         "AwsSolutions-APIG4",  # public sign-up form
         "AwsSolutions-COG4",  # public sign-up form
-        "CloudFormation-Validate::W3696",  # Pinpoint end of support
+        "CloudFormation-Validate::W3696",  # Pinpoint end of support (only where pinpoint=true)
         "AwsSolutions-S1",  # the form's static-files bucket: no access-log bucket
         "AwsSolutions-CFR1",  # no geo restriction: countries are decided by the number check
         "AwsSolutions-CFR2",  # static files: abuse is limited at the API
@@ -75,6 +75,19 @@ def test_cfn_lint_reports_no_errors(templates: dict, variant: str) -> None:
     assert warnings <= TOLERATED_WARNINGS, warnings  # W3696 (Pinpoint) is acknowledged in metadata
 
 
+def test_default_template_passes_cfn_lint_with_w3696_enabled(default: dict) -> None:
+    # The rule is live in this cfn-lint: an unacknowledged Pinpoint resource triggers it...
+    probe = {"Resources": {"Project": {"Type": "AWS::Pinpoint::App", "Properties": {"Name": "probe"}}}}
+    assert "W3696" in {m.rule.id for m in lint(json.dumps(probe), regions=["us-east-1"])}
+    # ...and the default template neither has one nor switches any check off.
+    assert not [r for r in default["Resources"].values() if r["Type"].startswith("AWS::Pinpoint::")]
+    assert "cfn-lint" not in json.dumps(default.get("Metadata", {}))
+    assert not [r for r in default["Resources"].values() if "cfn-lint" in r.get("Metadata", {})]
+    found = {m.rule.id for m in lint(json.dumps(default), regions=["us-east-1", "us-west-2"])}
+    assert "W3696" not in found
+    assert found <= TOLERATED_WARNINGS, found
+
+
 def _no_network_prefix() -> list[str]:
     """``unshare -n`` runs the command without any network, where the kernel allows it."""
     unshare = shutil.which("unshare")
@@ -89,6 +102,8 @@ def test_app_synthesizes_with_an_empty_environment_offline(synthesized: object, 
         "PATH": os.environ["PATH"],
         "CDK_OUTDIR": str(tmp_path),  # where the CDK CLI would point it
         "PIP_NO_INDEX": "1",  # belt and braces where unshare is not allowed
+        # How the CDK CLI passes `-c pinpoint=true`: it overrides cdk.json's context.
+        "CDK_CONTEXT_JSON": json.dumps({"pinpoint": "true"}),
     }
     result = subprocess.run(  # noqa: S603
         [*_no_network_prefix(), sys.executable, "app.py"],
@@ -103,6 +118,10 @@ def test_app_synthesizes_with_an_empty_environment_offline(synthesized: object, 
     template = json.loads((tmp_path / "SmsOptin.template.json").read_text())
     types = {r["Type"] for r in template["Resources"].values()}
     assert "AWS::SMSVOICE::PhoneNumber" in types
+    assert "AWS::Pinpoint::App" in types  # turning Pinpoint on still works...
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("[Warning]")]
+    assert len(warnings) == 1, result.stderr[-3000:]  # ...with exactly one warning, naming the end
+    assert "2026-10-30" in warnings[0] and "end of support" in warnings[0]
     assert not any("AWS_ACCESS_KEY" in key for key in environment)
 
 

@@ -19,7 +19,9 @@ def test_cdk_json_defaults_parse() -> None:
     assert config.number.mode == "simulator"
     assert config.number.number_type == "SIMULATOR"
     assert config.number.country == "US"
-    assert config.pinpoint is True
+    assert config.pinpoint is False  # Pinpoint's engagement features ended on 2026-10-30
+    assert (config.backup, config.backup_retention_days) == (True, 1461)  # 4 years: the TCPA's limit
+    assert config.protect_filter is False
     assert config.allowed_origins == ()
     assert config.settings_environment["ALLOWED_COUNTRIES"] == "US,CA"
 
@@ -50,6 +52,10 @@ def test_every_cdk_json_key_is_read() -> None:
         ({"numberMode": "sandbox"}, "numberMode"),
         ({"numberCountry": "USA"}, "numberCountry"),
         ({"pinpoint": "maybe"}, "pinpoint"),
+        ({"backup": "perhaps"}, "backup"),
+        ({"backupRetentionDays": 0}, "backupRetentionDays"),
+        ({"backupRetentionDays": "four years"}, "backupRetentionDays"),
+        ({"protectFilter": "sometimes"}, "protectFilter"),
         ({"apiThrottleRate": "fast"}, "apiThrottleRate"),
         ({"apiThrottleBurst": 0}, "apiThrottleBurst"),
         ({"wafRateLimit": 5}, "wafRateLimit"),
@@ -92,7 +98,9 @@ def test_cli_strings_are_accepted() -> None:
             "allowedCountries": "US, CA, MX",
             "logRetentionDays": "365",
             "numberMode": "NEW",
-            "numberType": "ten_dlc",
+            "numberType": "toll_free",
+            "backupRetentionDays": "731",
+            "protectFilter": "true",
         }
     )
     assert config.pinpoint is False
@@ -101,7 +109,45 @@ def test_cli_strings_are_accepted() -> None:
     assert config.allowed_origins == ("https://a.example.com",)
     assert config.settings_environment["ALLOWED_COUNTRIES"] == "US,CA,MX"
     assert config.log_retention_days == 365
-    assert (config.number.mode, config.number.number_type) == ("new", "TEN_DLC")
+    assert (config.number.mode, config.number.number_type) == ("new", "TOLL_FREE")
+    assert config.backup_retention_days == 731
+    assert config.protect_filter is True
+
+
+def test_a_new_10dlc_number_is_refused_with_the_order_of_steps() -> None:
+    with pytest.raises(ConfigError) as refused:
+        Config.from_context({"numberMode": "new", "numberCountry": "US", "numberType": "TEN_DLC"})
+    message = str(refused.value)
+    steps = [
+        message.index(step) for step in ("brand and the campaign", "request the 10DLC number", "existing")
+    ]
+    assert steps == sorted(steps), message  # register, then request, then deploy with existing
+    assert "numberMode=existing" in message
+    # The number, once requested in the console, is welcome as an existing one.
+    Config.from_context({"numberMode": "existing", "existingPhoneNumber": ARN, "numberType": "TEN_DLC"})
+
+
+def test_no_warnings_for_the_shipped_defaults() -> None:
+    assert Config.from_context(load_cdk_json_context()).warnings == ()
+
+
+def test_pinpoint_on_gives_exactly_one_warning_naming_its_end_of_support() -> None:
+    (warning,) = Config.from_context({**load_cdk_json_context(), "pinpoint": True}).warnings
+    assert "2026-10-30" in warning and "end of support" in warning
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"numberMode": "new", "numberType": "TOLL_FREE"},
+        {"numberMode": "existing", "existingPhoneNumber": ARN},
+    ],
+)
+def test_real_numbers_without_an_alarm_email_warn(context: dict) -> None:
+    (warning,) = Config.from_context(context).warnings
+    assert "alarmEmail" in warning and "notify nobody" in warning
+    assert Config.from_context({**context, "alarmEmail": "ops@example.com"}).warnings == ()
+    assert Config.from_context({"alarmEmail": ""}).warnings == ()  # the simulator texts no real phone
 
 
 def test_optional_texts_pass_through_only_when_set() -> None:
@@ -119,3 +165,10 @@ def test_package_json_pins_the_cdk_cli() -> None:
     lock = json.loads((ROOT / "package-lock.json").read_text())
     assert lock["packages"]["node_modules/aws-cdk"]["version"] == version
     assert json.loads((ROOT / "cdk.json").read_text())["app"].endswith("app.py")
+
+
+def test_every_cdk_json_key_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    ours = [k for k in load_cdk_json_context() if re.fullmatch(r"[a-z][A-Za-z0-9]*", k)]
+    undocumented = [k for k in ours if f"`{k}`" not in readme]
+    assert not undocumented, undocumented

@@ -99,13 +99,13 @@ def test_contacts_table_has_the_sparse_status_index(default: dict) -> None:
 
 
 def test_pinpoint_campaigns_of_this_project_may_invoke_delivery_only_when_pinpoint_exists(
-    default: dict, new: dict
+    default: dict, existing: dict
 ) -> None:
-    app_id, _ = only(default, "AWS::Pinpoint::App")
-    function_id, _ = only(default, "AWS::Lambda::Function", "CustomChannel")
+    app_id, _ = only(existing, "AWS::Pinpoint::App")
+    function_id, _ = only(existing, "AWS::Lambda::Function", "CustomChannel")
     (permission,) = [
         props(p)
-        for p in resources(default, "AWS::Lambda::Permission").values()
+        for p in resources(existing, "AWS::Lambda::Permission").values()
         if "pinpoint" in text(props(p)["Principal"])
     ]
     assert permission["FunctionName"] == get_att(function_id, "Arn")
@@ -114,4 +114,6 @@ def test_pinpoint_campaigns_of_this_project_may_invoke_delivery_only_when_pinpoi
     }
     assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
     assert app_id in text(permission["SourceArn"]) and text(permission["SourceArn"]).endswith('/*"]]}')
-    assert not [p for p in resources(new, "AWS::Lambda::Permission").values() if "pinpoint" in text(props(p))]
+    assert not [
+        p for p in resources(default, "AWS::Lambda::Permission").values() if "pinpoint" in text(props(p))
+    ]

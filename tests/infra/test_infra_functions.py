@@ -120,9 +120,9 @@ def test_environment_points_at_the_stacks_resources(default: dict, new: dict, ex
         e["LOOKUP_CACHE_TABLE"]["Ref"],
         e["IDEMPOTENCY_TABLE"]["Ref"],
     } == tables
-    app, _ = only(default, "AWS::Pinpoint::App")
-    assert e["PINPOINT_PROJECT_ID"] == ref(app)
-    assert "CONFIGURATION_SET" not in e
+    assert "PINPOINT_PROJECT_ID" not in e  # Pinpoint is off by default
+    configuration_set, _ = only(default, "AWS::SMSVOICE::ConfigurationSet")
+    assert e["CONFIGURATION_SET"] == ref(configuration_set)  # Ref is its name, and waits for it
     distribution, _ = only(default, "AWS::CloudFront::Distribution")
     assert e["ALLOWED_ORIGINS"] == {"Fn::Join": ["", ["https://", get_att(distribution, "DomainName")]]}
 
@@ -132,6 +132,8 @@ def test_environment_points_at_the_stacks_resources(default: dict, new: dict, ex
     assert e["ALLOWED_ORIGINS"] == ORIGIN
 
     e = env(existing, "InboundSms")
+    app, _ = only(existing, "AWS::Pinpoint::App")
+    assert e["PINPOINT_PROJECT_ID"] == ref(app)
     setup, _ = only(existing, "Custom::SmsTwoWay")
     assert e["ORIGINATION_IDENTITY"] == EXISTING_ARN
     assert e["OWN_NUMBERS"] == get_att(setup, "PhoneNumber")
@@ -164,24 +166,30 @@ def test_phone_number_validate_only_on_its_resource(default: dict) -> None:
         assert as_list(statement["Action"]) == ["mobiletargeting:PhoneNumberValidate"]
 
 
-def test_send_sms_only_from_our_number(default: dict, new: dict, existing: dict) -> None:
+def test_send_sms_only_from_our_number_through_the_configuration_set(
+    default: dict, new: dict, existing: dict
+) -> None:
     number, _ = only(default, "AWS::SMSVOICE::PhoneNumber")
     assert not statements_for(function_statements(default, "PhoneValidation"), "sms-voice:SendTextMessage")
-    for name in ("Registration", "InboundSms"):
-        (statement,) = statements_for(function_statements(default, name), "sms-voice:SendTextMessage")
-        assert as_list(statement["Resource"]) == [get_att(number, "Arn")]
-        (statement,) = statements_for(function_statements(existing, name), "sms-voice:SendTextMessage")
-        assert as_list(statement["Resource"]) == [EXISTING_ARN]
-        (statement,) = statements_for(function_statements(new, name), "sms-voice:SendTextMessage")
-        resources_text = text(statement["Resource"])
-        assert len(as_list(statement["Resource"])) == 2
-        assert ":configuration-set/optin-events" in resources_text
+    for name in ("Registration", "InboundSms", "FollowUp"):
+        for template, origination, configuration_set in (
+            (default, get_att(number, "Arn"), "configuration-set/Test-default-delivery"),
+            (existing, EXISTING_ARN, "configuration-set/Test-existing-delivery"),
+            (new, None, "configuration-set/optin-events"),
+        ):
+            (statement,) = statements_for(function_statements(template, name), "sms-voice:SendTextMessage")
+            granted = as_list(statement["Resource"])
+            assert len(granted) == 2, (name, granted)
+            if origination is not None:
+                assert granted[0] == origination
+            assert text(granted[1]).endswith(f':{configuration_set}"]]}}'), granted[1]
+            assert as_list(statement["Action"]) == ["sms-voice:SendTextMessage"]
 
 
-def test_endpoint_sync_only_with_pinpoint_and_only_its_endpoints(default: dict, new: dict) -> None:
-    app, _ = only(default, "AWS::Pinpoint::App")
+def test_endpoint_sync_only_with_pinpoint_and_only_its_endpoints(default: dict, existing: dict) -> None:
+    app, _ = only(existing, "AWS::Pinpoint::App")
     for name in ("Registration", "InboundSms"):
-        statements = function_statements(default, name)
+        statements = function_statements(existing, name)
         (statement,) = statements_for(statements, "mobiletargeting:UpdateEndpoint")
         assert set(as_list(statement["Action"])) == {
             "mobiletargeting:GetEndpoint",
@@ -190,10 +198,10 @@ def test_endpoint_sync_only_with_pinpoint_and_only_its_endpoints(default: dict, 
         assert ref(app) in statement["Resource"]["Fn::Join"][1]
         assert text(statement["Resource"]).endswith('"/endpoints/*"]]}')
         assert not {
-            a for a in actions(function_statements(new, name)) if a.startswith("mobiletargeting:")
+            a for a in actions(function_statements(default, name)) if a.startswith("mobiletargeting:")
         } - {"mobiletargeting:PhoneNumberValidate"}
     assert not statements_for(
-        function_statements(default, "PhoneValidation"), "mobiletargeting:UpdateEndpoint"
+        function_statements(existing, "PhoneValidation"), "mobiletargeting:UpdateEndpoint"
     )
 
 

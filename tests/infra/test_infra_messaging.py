@@ -39,7 +39,7 @@ def test_key_policy_lets_sms_voice_encrypt_under_confused_deputy_conditions(defa
 
 def test_topic_policy_allows_only_sms_voice_from_this_account(default: dict) -> None:
     name, _ = topic(default)
-    (_, policy) = only(default, "AWS::SNS::TopicPolicy")
+    (_, policy) = only(default, "AWS::SNS::TopicPolicy", "TwoWay")
     assert props(policy)["Topics"] == [ref(name)]
     statements = props(policy)["PolicyDocument"]["Statement"]
     (allow,) = [s for s in statements if s["Effect"] == "Allow"]
@@ -65,10 +65,11 @@ def test_role_mode_publishes_through_a_role_trusted_by_sms_voice(existing: dict)
     (kms,) = [s for s in statements if "kms:Decrypt" in as_list(s["Action"])]
     assert set(kms["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
     assert kms["Resource"] == get_att(key, "Arn")
-    # No service-principal path in role mode.
-    assert not resources(existing, "AWS::SNS::TopicPolicy") or all(
+    # No service-principal path to the two-way topic in role mode.
+    assert all(
         s.get("Principal") != SMS_VOICE
         for p in resources(existing, "AWS::SNS::TopicPolicy").values()
+        if ref(name) in props(p)["Topics"]
         for s in props(p)["PolicyDocument"]["Statement"]
     )
     assert all(s.get("Principal") != SMS_VOICE for s in key_policy(existing, key))
@@ -169,13 +170,31 @@ def test_existing_number_custom_resource_permissions_are_scoped(existing: dict) 
     assert passrole["Condition"] == {"StringEquals": {"iam:PassedToService": "sms-voice.amazonaws.com"}}
 
 
-def test_pinpoint_on_by_default_and_off_by_context(default: dict, new: dict) -> None:
-    app, resource = only(default, "AWS::Pinpoint::App")
-    _, channel = only(default, "AWS::Pinpoint::SMSChannel")
+def test_pinpoint_off_by_default_and_on_by_context(templates: dict, existing: dict) -> None:
+    for variant in ("default", "regional", "new"):
+        template = templates[variant]
+        assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::Pinpoint::")]
+        assert "PinpointProjectId" not in template["Outputs"]
+    app, resource = only(existing, "AWS::Pinpoint::App")
+    _, channel = only(existing, "AWS::Pinpoint::SMSChannel")
     assert props(channel) == {"ApplicationId": ref(app), "Enabled": True}
     for r in (resource, channel):
         assert r["Metadata"]["cfn-lint"]["config"]["ignore_checks"] == ["W3696"]
-        assert "end of support" in r["Metadata"]["Comment"]
-    assert default["Outputs"]["PinpointProjectId"]["Value"] == ref(app)
-    assert not [r for r in new["Resources"].values() if r["Type"].startswith("AWS::Pinpoint::")]
-    assert "PinpointProjectId" not in new["Outputs"]
+        comment = r["Metadata"]["Comment"]
+        assert "end of support on 2026-10-30" in comment
+        assert "design card" in comment and "accounts AWS still serves" in comment
+    assert existing["Outputs"]["PinpointProjectId"]["Value"] == ref(app)
+
+
+def test_w3696_acknowledgement_explains_the_choice(synthesized: object) -> None:
+    metadata = synthesized.metadata["existing"]  # type: ignore[attr-defined]
+    reasons = [
+        entry["data"]["CloudFormation-Validate::W3696"]
+        for entries in metadata.values()
+        for entry in entries
+        if entry["type"] == "aws:cdk:acknowledged-rules" and "CloudFormation-Validate::W3696" in entry["data"]
+    ]
+    assert len(reasons) == 2  # the project and its SMS channel
+    assert all(
+        "2026-10-30" in r and "pinpoint=true" in r and "accounts AWS still serves" in r for r in reasons
+    )

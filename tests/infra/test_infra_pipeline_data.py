@@ -49,7 +49,7 @@ def test_queue_key_lets_sns_deliver_only_from_the_two_way_topic(default: dict) -
 def test_topic_subscribes_the_queue_with_the_sns_envelope(default: dict) -> None:
     queue_id, _, _, _ = queues(default)
     topic_id, _ = only(default, "AWS::SNS::Topic", "TwoWay")
-    _, subscription = only(default, "AWS::SNS::Subscription")
+    _, subscription = only(default, "AWS::SNS::Subscription", "InboundQueue")
     p = props(subscription)
     assert p["Protocol"] == "sqs"
     assert p["TopicArn"] == ref(topic_id)
