@@ -384,7 +384,12 @@ def _run(registrations: int, seed: int, faults: Faults) -> Result:
                     {"destinationNumber": phone, "firstName": "Chaos", "lastName": "Monkey", "consent": True}
                 )
                 event = api_gateway_event(
-                    "POST", "/register", body, headers={"Content-Type": "application/json"}, api_id="chaos"
+                    "POST",
+                    "/register",
+                    body,
+                    headers={"Content-Type": "application/json"},
+                    source_ip=client_ips[phone],  # each person from their own address
+                    api_id="chaos",
                 )
                 try:
                     response = registration.handler(event, LambdaContext(function_name="registration"))
@@ -416,6 +421,7 @@ def _run(registrations: int, seed: int, faults: Faults) -> Result:
 
             phones = [f"+1206{sim.rng.randrange(2_000_000, 9_999_999):07d}" for _ in range(registrations * 2)]
             phones = list(dict.fromkeys(p for p in phones if not p[5:8].startswith("555")))[:registrations]
+            client_ips = {phone: f"198.51.{i // 250}.{i % 250 + 1}" for i, phone in enumerate(phones)}
             for i, phone in enumerate(phones):
                 sim.at(START + timedelta(seconds=i * 3.6), lambda p=phone: register(p))
             # The functions' log lines and the metric lines Powertools prints anyway stay off the table.

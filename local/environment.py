@@ -51,6 +51,9 @@ _DEFAULTS: Final = {
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "FOLLOW_UP_SEQUENCE": DEMO_FOLLOW_UP_SEQUENCE,
+    # Every caller of the sandbox is 127.0.0.1, so a per-IP limit would lock the page out after a few
+    # sign-ups. IP_REGISTRATIONS_PER_HOUR=20 make run turns it on; the spend and range limits stay on.
+    "IP_REGISTRATIONS_PER_HOUR": "0",
 }
 # Never used here: they would point the handlers at real resources.
 _REMOVED: Final = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "PINPOINT_PROJECT_ID")

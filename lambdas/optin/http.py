@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 
 from optin.models import BodyError
 from optin.observability import count, logger
-from optin.ports import DependencyUnavailable
+from optin.ports import CapacityReached, DependencyUnavailable, RateLimited
 from optin.settings import Settings
 
 
@@ -42,17 +42,27 @@ def resolver(settings: Settings) -> APIGatewayRestResolver:
 
     @app.exception_handler(DependencyUnavailable)
     def _unavailable(exc: DependencyUnavailable) -> Response:
-        logger.error("dependency unavailable", extra={"what": exc.what})
-        count("DependencyUnavailable")
         seconds = exc.retry_after_seconds
-        return json_response(
-            503,
-            {
-                "message": "We could not process this right now. Please try again shortly.",
-                "retryAfterSeconds": seconds,
-            },
-            {"Retry-After": str(seconds)},
-        )
+        body: dict[str, Any] = {
+            "message": "We could not process this right now. Please try again shortly.",
+            "retryAfterSeconds": seconds,
+        }
+        if isinstance(exc, CapacityReached):
+            body["reason"] = exc.reason  # the same for every number: nothing to enumerate
+        else:
+            logger.error("dependency unavailable", extra={"what": exc.what})
+            count("DependencyUnavailable")
+        return json_response(503, body, {"Retry-After": str(seconds)})
+
+    @app.exception_handler(RateLimited)
+    def _rate_limited(exc: RateLimited) -> Response:
+        seconds = exc.retry_after_seconds
+        body = {
+            "message": "Too many sign-ups from this network. Please try again later.",
+            "reason": "rate_limited",
+            "retryAfterSeconds": seconds,
+        }
+        return json_response(429, body, {"Retry-After": str(seconds)})
 
     @app.not_found
     def _not_found(exc: Exception) -> Response:

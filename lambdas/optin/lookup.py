@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from optin.observability import count, logger
 from optin.phone_numbers import REJECTION_MESSAGES, CarrierInfo, Precheck, Rejection, precheck
 from optin.ports import CarrierLookup, DependencyUnavailable, LookupCache
 from optin.settings import Settings
+
+if TYPE_CHECKING:
+    from optin.abuse.guard import AbuseGuard
 
 
 @dataclass(frozen=True)
@@ -46,15 +50,22 @@ class PhoneLookupService:
         cache: LookupCache,
         carrier: CarrierLookup,
         clock: Callable[[], datetime],
+        guard: AbuseGuard | None = None,
     ) -> None:
         self._settings = settings
         self._cache = cache
         self._carrier = carrier
         self._clock = clock
+        self._guard = guard
+
+    def precheck(self, raw: str | None, country: str | None = None) -> Precheck:
+        """The free offline check alone."""
+        return precheck(raw, country or self._settings.default_country, self._settings.allowed_countries)
 
     def check(self, raw: str | None, country: str | None = None) -> PhoneVerdict:
-        """Raises DependencyUnavailable only when the carrier lookup itself fails."""
-        pre = precheck(raw, country or self._settings.default_country, self._settings.allowed_countries)
+        """Raises DependencyUnavailable when the carrier lookup itself fails, CapacityReached when the
+        spend limit on paid lookups is reached (nothing is paid then)."""
+        pre = self.precheck(raw, country)
         if not pre.ok:
             count("ValidationRejected", reason=str(pre.rejection))
             return PhoneVerdict(pre, rejection=pre.rejection)
@@ -62,6 +73,8 @@ class PhoneLookupService:
         now = self._clock()
         info = self._cached(pre.e164, now)
         if info is None:
+            if self._guard is not None:
+                self._guard.reserve_lookup()
             info = self._carrier.lookup(pre.e164, pre.country)
             count("CarrierLookup")
             self._remember(info, now)

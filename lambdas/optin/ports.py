@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from optin.consent import AuditEvent, Contact
 
 if TYPE_CHECKING:
+    from optin.abuse.windows import Counter
     from optin.followups import ScheduledSend
     from optin.phone_numbers import CarrierInfo
 
@@ -28,6 +29,22 @@ class DependencyUnavailable(Exception):
     """An AWS service failed or timed out; the caller may retry later."""
 
     def __init__(self, what: str, retry_after_seconds: int = 30) -> None:
+        super().__init__(what)
+        self.what = what
+        self.retry_after_seconds = retry_after_seconds
+
+
+class CapacityReached(DependencyUnavailable):
+    """A spend limit is reached: no paid call until its window rolls over (503, reason capacity), the
+    same answer for every number."""
+
+    reason = "capacity"
+
+
+class RateLimited(Exception):
+    """Too many requests of this kind from one client (429)."""
+
+    def __init__(self, what: str, retry_after_seconds: int) -> None:
         super().__init__(what)
         self.what = what
         self.retry_after_seconds = retry_after_seconds
@@ -132,6 +149,26 @@ class InboundMarkers(Protocol):
     def claim_cooldown(self, key: str, now: datetime, until: datetime) -> bool:
         """True at most once per cooldown for ``key``."""
         ...
+
+
+class Counters(Protocol):
+    """Atomic counters for the abuse limits (optin.abuse)."""
+
+    def take(self, counters: Sequence[Counter]) -> Counter | None:
+        """Add one to every counter, all or none, unless one is at its limit: then return that one."""
+        ...
+
+    def add(self, counter: Counter) -> int:
+        """Add one and return the new count (no limit)."""
+        ...
+
+    def full(self, counters: Sequence[Counter]) -> Counter | None:
+        """The first counter already at its limit, without taking anything (a look before paying)."""
+        ...
+
+    def block(self, key: str, until: datetime) -> None: ...
+
+    def blocked_until(self, key: str) -> datetime | None: ...
 
 
 class LookupCache(Protocol):

@@ -7,12 +7,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from optin.consent import (
     CarrierFacts,
     Contact,
     Policy,
     RegistrationDecision,
+    Status,
     Submission,
     on_confirmation_sent,
     on_registration,
@@ -24,6 +26,7 @@ from optin.masking import mask
 from optin.observability import count, logger
 from optin.outbound import SendKind, SendPending, new_send_id, retrying, send_context, send_timing
 from optin.ports import (
+    CapacityReached,
     ContactStore,
     DependencyUnavailable,
     EndpointMirror,
@@ -34,6 +37,9 @@ from optin.ports import (
 )
 from optin.settings import Settings
 from optin.texts import confirmation_text
+
+if TYPE_CHECKING:
+    from optin.abuse.guard import AbuseGuard
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ class RegistrationService:
         sms: SmsSender,
         mirror: EndpointMirror | None,
         clock: Callable[[], datetime],
+        guard: AbuseGuard | None = None,
     ) -> None:
         self._settings = settings
         self._lookup = lookup
@@ -96,11 +103,26 @@ class RegistrationService:
         self._clock = clock
         self._policy = policy_from(settings)
         self._timing = send_timing(settings)
+        self._guard = guard
 
     def register(self, request: RegistrationRequest) -> str:
         """Returns the outcome for logs and metrics. Raises InvalidPhoneNumber, CannotReceiveSms,
-        or DependencyUnavailable (after undoing anything that would block a retry)."""
-        verdict = self._lookup.check(request.phone, request.country)
+        RateLimited, CapacityReached or DependencyUnavailable (after undoing anything that would block a
+        retry). The checks run cheapest first: nothing is paid for before the abuse guard agreed."""
+        pre = self._lookup.precheck(request.phone, request.country)
+        guard = self._guard
+        if pre.ok and pre.e164 and guard and not guard.admit_registration(pre.e164, request.client_ip):
+            count("ConfirmationSuppressed", reason="range_blocked")
+            return "range_blocked"  # the same 202 as always: nothing tells the sender what happened
+        try:
+            if guard is not None and pre.ok:
+                guard.ensure_text_capacity()  # no lookup is paid for a text that could not follow
+            verdict = self._lookup.check(request.phone, request.country)
+        except CapacityReached:
+            if pre.e164 and self._is_confirmed(pre.e164):
+                count("ConfirmationSuppressed", reason="confirmed")
+                return "confirmed"  # a confirmed number costs nothing and is never blocked
+            raise
         if verdict.rejection is not None:
             if verdict.rejection.is_input_error:
                 raise InvalidPhoneNumber(verdict)
@@ -142,6 +164,12 @@ class RegistrationService:
             wait = max(1, math.ceil((decision.retry_at - now).total_seconds()))
             raise SendPending("an earlier confirmation SMS has not settled yet", wait)
         if decision.send_confirmation and decision.lease_token:
+            if self._guard is not None:
+                try:
+                    self._guard.reserve_text()
+                except CapacityReached:
+                    self._release(phone, decision.lease_token)
+                    raise
             self._send_confirmation(phone, decision.lease_token)
         else:
             count("ConfirmationSuppressed", reason=decision.outcome.split(":")[-1])
@@ -184,6 +212,10 @@ class RegistrationService:
             # token and record it (DeliveryEvents); until then the claim keeps a second send away.
             logger.exception("confirmation sent but not recorded", extra={"messageId": sent.message_id})
             count("ConfirmationNotRecorded")
+
+    def _is_confirmed(self, phone: str) -> bool:
+        contact = self._contacts.get(phone)
+        return contact is not None and contact.status == Status.CONFIRMED
 
     def _release(self, phone: str, token: str) -> bool:
         """Give the claim back after a send that certainly did not go out. False when that failed too

@@ -113,6 +113,16 @@ class Settings:
     # to say whether it went out, before it is presumed unsent (covers two retries of the delivery queue)
     send_settle_seconds: int = 150
 
+    # Abuse and cost protection (optin.abuse); 0 turns a limit off
+    spend_texts_per_hour: int = 200  # SPEND_TEXTS_PER_HOUR: confirmation texts, all numbers together
+    spend_texts_per_day: int = 2000  # SPEND_TEXTS_PER_DAY
+    spend_lookups_per_hour: int = 400  # SPEND_LOOKUPS_PER_HOUR: paid carrier lookups (cache misses)
+    spend_lookups_per_day: int = 4000  # SPEND_LOOKUPS_PER_DAY
+    range_registrations_per_hour: int = 10  # RANGE_REGISTRATIONS_PER_HOUR: per number range, then blocked
+    range_trailing_digits: int = 2  # RANGE_TRAILING_DIGITS: a range is the number less its last digits
+    range_block_seconds: int = 86_400  # RANGE_BLOCK_SECONDS: how long a range stays blocked
+    ip_registrations_per_hour: int = 20  # IP_REGISTRATIONS_PER_HOUR: per client IP
+
     # Keywords
     confirm_keywords: tuple[str, ...] = DEFAULT_CONFIRM_KEYWORDS  # CONFIRM_KEYWORDS
     opt_out_keywords: tuple[str, ...] = DEFAULT_OPT_OUT_KEYWORDS  # OPT_OUT_KEYWORDS
@@ -186,6 +196,16 @@ class Settings:
             lookup_cache_days=_int(env, "LOOKUP_CACHE_DAYS", d.lookup_cache_days),
             send_lease_seconds=_int(env, "SEND_LEASE_SECONDS", d.send_lease_seconds),
             send_settle_seconds=_int(env, "SEND_SETTLE_SECONDS", d.send_settle_seconds),
+            spend_texts_per_hour=_int(env, "SPEND_TEXTS_PER_HOUR", d.spend_texts_per_hour),
+            spend_texts_per_day=_int(env, "SPEND_TEXTS_PER_DAY", d.spend_texts_per_day),
+            spend_lookups_per_hour=_int(env, "SPEND_LOOKUPS_PER_HOUR", d.spend_lookups_per_hour),
+            spend_lookups_per_day=_int(env, "SPEND_LOOKUPS_PER_DAY", d.spend_lookups_per_day),
+            range_registrations_per_hour=_int(
+                env, "RANGE_REGISTRATIONS_PER_HOUR", d.range_registrations_per_hour
+            ),
+            range_trailing_digits=_int(env, "RANGE_TRAILING_DIGITS", d.range_trailing_digits),
+            range_block_seconds=_int(env, "RANGE_BLOCK_SECONDS", d.range_block_seconds),
+            ip_registrations_per_hour=_int(env, "IP_REGISTRATIONS_PER_HOUR", d.ip_registrations_per_hour),
             confirm_keywords=_keywords(env, "CONFIRM_KEYWORDS", d.confirm_keywords),
             opt_out_keywords=_keywords(env, "OPT_OUT_KEYWORDS", d.opt_out_keywords),
             opt_in_keywords=_keywords(env, "OPT_IN_KEYWORDS", d.opt_in_keywords),

@@ -15,6 +15,7 @@ from optin.settings import Settings, SettingsError, load_settings
 # Services and adapters are imported where they are built: each function loads only what it uses
 # (the inbound function never loads libphonenumber or the HTTP models), which keeps cold starts short.
 if TYPE_CHECKING:
+    from optin.abuse.guard import AbuseGuard
     from optin.inbound import InboundService
     from optin.lookup import PhoneLookupService
     from optin.ports import (
@@ -110,17 +111,25 @@ class Dependencies:
         return PinpointEndpointMirror(self.clients("pinpoint"), self.settings.pinpoint_project_id)
 
     @cached_property
+    def abuse(self) -> AbuseGuard:
+        from optin.abuse.guard import AbuseGuard
+        from optin.adapters.counters import DynamoCounters
+
+        counters = DynamoCounters(self.clients("dynamodb"), self.settings.idempotency_table)
+        return AbuseGuard(self.settings, counters, self.clock)
+
+    @cached_property
     def lookup(self) -> PhoneLookupService:
         from optin.lookup import PhoneLookupService
 
-        return PhoneLookupService(self.settings, self.lookup_cache, self.carrier, self.clock)
+        return PhoneLookupService(self.settings, self.lookup_cache, self.carrier, self.clock, self.abuse)
 
     @cached_property
     def registration(self) -> RegistrationService:
         from optin.registration import RegistrationService
 
         return RegistrationService(
-            self.settings, self.lookup, self.contacts, self.sms, self.mirror, self.clock
+            self.settings, self.lookup, self.contacts, self.sms, self.mirror, self.clock, self.abuse
         )
 
     @cached_property
