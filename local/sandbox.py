@@ -176,14 +176,22 @@ class Sandbox:
         """Run the API function routed at ``request.path`` with the event API Gateway would send. A
         broadcast accepted by ``POST /broadcasts`` is delivered before this returns: the sandbox drains
         the broadcast queue into the delivery function (in AWS the queue's event source mapping does)."""
-        function_name, handler = API_ROUTES[request.path]
         event = api_gateway_event(request)
         with self._invocation():
-            result = handler(event, LambdaContext(function_name=f"sms-optin-{function_name}"))
-            response = http_response(result)
+            response = self._run_api(request.path, event)
             if request.path == "/broadcasts" and request.method == "POST" and response.status == 202:
                 self._deliver_broadcast(request, response)
         return response
+
+    def invoke_api_event(self, path: str, event: dict[str, Any]) -> HttpResponse:
+        """Run the API function routed at ``path`` with ``event`` exactly as given (an API Gateway REST
+        proxy event, e.g. one whose ``isBase64Encoded`` flag lies); for fuzzing. No broadcast delivery."""
+        with self._invocation():
+            return self._run_api(path, event)
+
+    def _run_api(self, path: str, event: dict[str, Any]) -> HttpResponse:
+        function_name, handler = API_ROUTES[path]
+        return http_response(handler(event, LambdaContext(function_name=f"sms-optin-{function_name}")))
 
     # -- WhatsApp broadcasts (POST /broadcasts -> SQS -> custom-channel function -> WhatsApp) ------------
     def _deliver_broadcast(self, request: HttpRequest, response: HttpResponse) -> None:
