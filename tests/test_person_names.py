@@ -11,7 +11,7 @@ from local.server import log_message, printable
 from optin.clock import utcnow
 from optin.followups import render
 from optin.limits import MAX_NAME_IN_TEXT, MAX_NAME_LENGTH, MAX_SOURCE_LENGTH
-from optin.person_names import TextProblem, clean_name, clean_source, line_for_text, name_for_text
+from optin.person_names import CODES, TextProblem, clean_name, clean_source, line_for_text, name_for_text
 
 PHONE = "+12065550142"
 INJECTION = "Carlos\nURGENT: your account is locked, call 1-900-555-0199"
@@ -72,6 +72,7 @@ def test_names_that_could_hurt_are_refused_with_a_code(typed, code):
     with pytest.raises(TextProblem) as refused:
         clean_name(typed)
     assert refused.value.code == code and refused.value.message
+    assert code in CODES
 
 
 def test_the_length_cap_is_said_in_the_message():

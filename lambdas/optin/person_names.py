@@ -30,6 +30,21 @@ _URL_LIKE: Final = re.compile(rf"://|\bwww{_DOTS}|@|{_DOTS}[^\W\d_]{{2,}}", re.I
 _SPACES: Final = re.compile(r"\s+")
 
 
+# Every code a name or source refusal carries.
+CODES: Final = frozenset(
+    {
+        "required",
+        "too_long",
+        "no_visible_characters",
+        "control_characters",
+        "format_characters",
+        "invalid_characters",
+        "digits",
+        "url",
+    }
+)
+
+
 class TextProblem(ValueError):
     """A text field is refused: ``code`` is stable and machine-readable, ``message`` is for people."""
 

@@ -21,6 +21,20 @@ from typing import Any, Final
 from optin.limits import MAX_JSON_DEPTH
 
 INVALID_FIELDS_MESSAGE: Final = "Some fields are not valid."
+# Every code a refusal here carries.
+CODES: Final = frozenset(
+    {
+        "body_too_large",
+        "invalid_base64",
+        "invalid_encoding",
+        "too_deep",
+        "invalid_json",
+        "not_object",
+        "too_many_fields",
+        "invalid_unicode",
+        "unsupported_media_type",
+    }
+)
 _STRINGS: Final = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS: Final = re.compile(r"[\[\]{}]")
 
