@@ -312,15 +312,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     # -- files ------------------------------------------------------------------------------------------
     def _file(self, root: Path, name: str) -> None:
-        target = (root / name).resolve()
-        if (
-            not target.is_relative_to(root)
-            or any(part.startswith(".") for part in target.relative_to(root).parts)
-            or not target.is_file()
-            or target.suffix not in CONTENT_TYPES
-        ):
+        if not _servable(root, name):
             self._send(HTTPStatus.NOT_FOUND, b"Not found.\n", [("Content-Type", "text/plain; charset=utf-8")])
             return
+        target = (root / name).resolve()
         headers = [("Content-Type", CONTENT_TYPES[target.suffix]), ("Cache-Control", "no-cache")]
         if target.suffix == ".html":
             headers.extend(PAGE_HEADERS)
@@ -381,6 +376,21 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log(format % args)
+
+
+def _servable(root: Path, name: str) -> bool:
+    """A file of ``root`` we may serve: inside it, not hidden, of a known type. A name the file system
+    cannot even look up (a NUL byte, a name too long) is simply not there."""
+    try:
+        target = (root / name).resolve()
+        return (
+            target.is_relative_to(root)
+            and not any(part.startswith(".") for part in target.relative_to(root).parts)
+            and target.suffix in CONTENT_TYPES
+            and target.is_file()
+        )
+    except (ValueError, OSError):
+        return False
 
 
 def _phone(value: str) -> str:

@@ -510,6 +510,11 @@ def test_the_api_through_the_sandbox_never_answers_a_500(client, path, data, cod
     assert code in body["codes"].values()
 
 
+@pytest.mark.parametrize("path", ["/%00", "/sandbox/assets/x%00.js", "/" + "a" * 5000 + ".js"])
+def test_file_names_the_file_system_cannot_look_up_are_not_found(client, path):
+    assert client.request("GET", path)[0] == 404
+
+
 def test_a_non_json_content_type_is_a_415_through_the_sandbox(client):
     status, body = raw_post(client, "/register", b"firstName=Carlos", "application/x-www-form-urlencoded")
     assert status == 415 and body["codes"] == {"Content-Type": "unsupported_media_type"}
