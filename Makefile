@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint unit synth deploy smoke bench chaos clean
+.PHONY: install run test lint unit synth deploy smoke bench chaos fuzz clean
 
 $(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ bench: $(STAMP)
 ## the send guarantees under injected faults (issue 10): one table, non-zero exit when a target is missed
 chaos: $(STAMP)
 	$(BIN)/python -m bench.chaos
+
+## fuzzing (issue 10): 10,000 generated bodies each at /register and /validate through the real
+## handlers; prints the status counts and fails on any 5xx (EXAMPLES=..., SEED=... override)
+EXAMPLES ?= 10000
+fuzz: $(STAMP)
+	$(BIN)/python -m bench.fuzz --examples $(EXAMPLES) $(if $(SEED),--seed $(SEED))
 
 clean:
 	rm -rf $(VENV) cdk.out .build .pytest_cache .ruff_cache

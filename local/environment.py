@@ -11,7 +11,7 @@ from typing import Final
 SANDBOX_NUMBER: Final = "+12065550100"  # our number: confirmations come from it, replies go to it
 ACCOUNT: Final = "123456789012"
 REGION: Final = "us-east-1"
-E164: Final = re.compile(r"^\+[1-9]\d{6,14}$")
+E164: Final = re.compile(r"^\+[1-9][0-9]{6,14}\Z")  # ASCII digits only; no trailing newline
 
 # Always set: the sandbox never talks to AWS, and has one number of its own.
 _FORCED: Final = {

@@ -63,7 +63,7 @@ def main() -> int:
     print("Starting the sandbox ...", flush=True)
     # Imported only now: the handlers read their settings from the environment when imported.
     from local.sandbox import Sandbox
-    from local.server import SandboxServer, log, log_message, log_whatsapp
+    from local.server import SandboxServer, log, log_message, log_whatsapp, printable
 
     sandbox = Sandbox(on_message=log_message, on_whatsapp=log_whatsapp, on_note=log)
     try:
@@ -75,7 +75,7 @@ def main() -> int:
             return 1
         raise
     signal.signal(signal.SIGTERM, _stop)
-    print(banner(server.url, sandbox.settings.brand), flush=True)
+    print(banner(server.url, printable(sandbox.settings.brand)), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

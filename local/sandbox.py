@@ -57,6 +57,8 @@ from optin.handlers import (
     phone_validation,
     registration,
 )
+from optin.limits import MAX_MESSAGE_ID_LENGTH, MAX_SMS_BODY_LENGTH
+from optin.request_body import BodyError
 from optin.settings import Settings, load_settings
 from optin.wiring import Dependencies, install
 
@@ -82,13 +84,14 @@ class HttpResponse:
     body: bytes
 
 
-class BadRequest(ValueError):
-    """The sandbox API refuses a request; ``errors`` maps fields to why."""
+class BadRequest(BodyError):
+    """The sandbox API refuses a request (400): ``errors`` maps fields to why and ``codes`` to a stable
+    code, as the API's own 400s do (``optin.request_body``)."""
 
-    def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
+    def __init__(
+        self, message: str, errors: dict[str, str] | None = None, codes: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(errors or {"body": message}, codes or {}, message)
 
 
 # The API's routes, and the function behind each (as API Gateway maps them in the stack).
@@ -184,14 +187,22 @@ class Sandbox:
         """Run the API function routed at ``request.path`` with the event API Gateway would send. A
         broadcast accepted by ``POST /broadcasts`` is delivered before this returns: the sandbox drains
         the broadcast queue into the delivery function (in AWS the queue's event source mapping does)."""
-        function_name, handler = API_ROUTES[request.path]
         event = api_gateway_event(request)
         with self._invocation():
-            result = handler(event, LambdaContext(function_name=f"sms-optin-{function_name}"))
-            response = http_response(result)
+            response = self._run_api(request.path, event)
             if request.path == "/broadcasts" and request.method == "POST" and response.status == 202:
                 self._deliver_broadcast(request, response)
         return response
+
+    def invoke_api_event(self, path: str, event: dict[str, Any]) -> HttpResponse:
+        """Run the API function routed at ``path`` with ``event`` exactly as given (an API Gateway REST
+        proxy event, e.g. one whose ``isBase64Encoded`` flag lies); for fuzzing. No broadcast delivery."""
+        with self._invocation():
+            return self._run_api(path, event)
+
+    def _run_api(self, path: str, event: dict[str, Any]) -> HttpResponse:
+        function_name, handler = API_ROUTES[path]
+        return http_response(handler(event, LambdaContext(function_name=f"sms-optin-{function_name}")))
 
     # -- WhatsApp broadcasts (POST /broadcasts -> SQS -> custom-channel function -> WhatsApp) ------------
     def _deliver_broadcast(self, request: HttpRequest, response: HttpResponse) -> None:
@@ -376,25 +387,44 @@ class Sandbox:
 
     def _complete_two_way(self, payload: Any) -> dict[str, str]:
         if not isinstance(payload, dict):
-            raise BadRequest("The request body must be a JSON object.", {"body": "Send a JSON object."})
+            raise BadRequest(
+                "The request body must be a JSON object.",
+                {"body": "Send a JSON object."},
+                {"body": "not_object"},
+            )
         errors: dict[str, str] = {}
+        codes: dict[str, str] = {}
+
+        def refuse(field: str, code: str, why: str) -> None:
+            errors[field], codes[field] = why, code
+
         origination = payload.get("originationNumber")
         if not isinstance(origination, str) or not origination.strip():
-            errors["originationNumber"] = (
-                "Required: the sending handset's number in E.164, e.g. +12065550142."
+            refuse(
+                "originationNumber",
+                "required" if origination is None or isinstance(origination, str) else "not_text",
+                "Required: the sending handset's number in E.164, e.g. +12065550142.",
             )
         elif not E164.match(origination.strip()):
-            errors["originationNumber"] = "Use an E.164 number such as +12065550142."
+            refuse("originationNumber", "not_e164", "Use an E.164 number such as +12065550142.")
         body = payload.get("messageBody")
         if not isinstance(body, str):
-            errors["messageBody"] = "Required: the text of the message."
+            refuse(
+                "messageBody",
+                "required" if body is None else "not_text",
+                "Required: the text of the message.",
+            )
+        elif len(body) > MAX_SMS_BODY_LENGTH:
+            refuse("messageBody", "too_long", f"Use at most {MAX_SMS_BODY_LENGTH} characters.")
         optional = ("destinationNumber", "inboundMessageId", "messageKeyword", "previousPublishedMessageId")
         for name in optional:
             value = payload.get(name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
-                errors[name] = "Must be non-empty text when given."
+                refuse(name, "not_text", "Must be non-empty text when given.")
+            elif isinstance(value, str) and len(value) > MAX_MESSAGE_ID_LENGTH:
+                refuse(name, "too_long", f"Use at most {MAX_MESSAGE_ID_LENGTH} characters.")
         if errors:
-            raise BadRequest("Some fields are not valid.", errors)
+            raise BadRequest("Some fields are not valid.", errors, codes)
         assert isinstance(origination, str) and isinstance(body, str)
         phone = origination.strip()
         return {

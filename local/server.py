@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from http import HTTPStatus
@@ -31,6 +32,7 @@ from local.fake_whatsapp import Received
 from local.outbox import Message
 from local.sandbox import API_ROUTES, E164, BadRequest, HttpRequest, Sandbox
 from optin.masking import mask
+from optin.request_body import BodyError, check_media_type, load_json
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 WEB_ROOT: Final = ROOT / "web"
@@ -72,9 +74,27 @@ _QUIET_PATHS: Final = (
 )
 
 
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters (C0, DEL, C1: newlines, ESC of ANSI sequences,
+    NUL), line and paragraph separators, format characters (bidi overrides, zero-width) and lone
+    surrogates are shown as escapes such as ``\\n``, ``\\x1b`` or ``\\u202e`` instead of acting."""
+    return "".join(_escape(ch) if unicodedata.category(ch) in _UNPRINTABLE else ch for ch in text)
+
+
+_UNPRINTABLE: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_ESCAPES: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(ch: str) -> str:
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def log(line: str) -> None:
-    """One line on the terminal, phone numbers masked."""
-    print(f"[sandbox {datetime.now():%H:%M:%S}] {mask(line)}", file=sys.stderr, flush=True)
+    """One line on the terminal, phone numbers masked, control and format characters escaped."""
+    print(f"[sandbox {datetime.now():%H:%M:%S}] {mask(printable(line))}", file=sys.stderr, flush=True)
 
 
 def log_message(message: Message) -> None:
@@ -170,11 +190,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 )
                 return
             action()
-        except BadRequest as exc:
-            body: dict[str, Any] = {"message": exc.message}
-            if exc.errors:
-                body["errors"] = exc.errors
-            self._json(HTTPStatus.BAD_REQUEST, body)
+        except BodyError as exc:  # BadRequest, a body that is not JSON, or not declared as JSON (415)
+            self._json(exc.status, exc.to_json())
         except Exception as exc:  # the sandbox keeps serving; the cause is on the terminal
             log(f"error on {method} {path}: {type(exc).__name__}: {exc}")
             self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": f"Sandbox error: {type(exc).__name__}"})
@@ -228,12 +245,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     # -- the sandbox API --------------------------------------------------------------------------------
     def _inbound(self) -> None:
-        try:
-            payload = json.loads(self._body() or b"null")
-        except ValueError:
-            raise BadRequest(
-                "The request body must be valid JSON.", {"body": "Send a JSON object."}
-            ) from None
+        payload = self._json_body()
         try:
             result = self.server.sandbox.receive(payload)
         except RuntimeError as exc:
@@ -275,19 +287,21 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._json(HTTPStatus.OK, self.server.sandbox.schedules(phone))
 
     def _send_due(self, query: dict[str, str]) -> None:
-        raw = self._body()
-        try:
-            payload = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            raise BadRequest(
-                "The request body must be valid JSON.", {"body": "Send a JSON object."}
-            ) from None
+        payload = self._json_body(optional=True)
+        if payload is None:
+            payload = {}
         if not isinstance(payload, dict):
-            raise BadRequest("The request body must be a JSON object.", {"body": "Send a JSON object."})
+            raise BadRequest(
+                "The request body must be a JSON object.",
+                {"body": "Send a JSON object."},
+                {"body": "not_object"},
+            )
         value = payload.get("phone", query.get("phone"))
         if value is not None and not isinstance(value, str):
             raise BadRequest(
-                "Use an E.164 number such as +12065550142.", {"phone": "Use E.164, e.g. +12065550142."}
+                "Use an E.164 number such as +12065550142.",
+                {"phone": "Use E.164, e.g. +12065550142."},
+                {"phone": "not_text"},
             )
         phone = _phone(value) if value is not None else None
         self._json(HTTPStatus.OK, self.server.sandbox.send_due(phone))
@@ -298,15 +312,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     # -- files ------------------------------------------------------------------------------------------
     def _file(self, root: Path, name: str) -> None:
-        target = (root / name).resolve()
-        if (
-            not target.is_relative_to(root)
-            or any(part.startswith(".") for part in target.relative_to(root).parts)
-            or not target.is_file()
-            or target.suffix not in CONTENT_TYPES
-        ):
+        if not _servable(root, name):
             self._send(HTTPStatus.NOT_FOUND, b"Not found.\n", [("Content-Type", "text/plain; charset=utf-8")])
             return
+        target = (root / name).resolve()
         headers = [("Content-Type", CONTENT_TYPES[target.suffix]), ("Cache-Control", "no-cache")]
         if target.suffix == ".html":
             headers.extend(PAGE_HEADERS)
@@ -317,10 +326,28 @@ class SandboxHandler(BaseHTTPRequestHandler):
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            raise BadRequest("Content-Length must be a number.") from None
+            raise BadRequest(
+                "Content-Length must be a number.",
+                {"Content-Length": "Must be a number of bytes."},
+                {"Content-Length": "invalid_value"},
+            ) from None
         if length > MAX_BODY:
-            raise BadRequest(f"The request body is larger than {MAX_BODY} bytes.")
+            raise BadRequest(
+                f"The request body is larger than {MAX_BODY} bytes.",
+                {"body": f"The request body must be at most {MAX_BODY} bytes."},
+                {"body": "body_too_large"},
+            )
         return self.rfile.read(length) if length > 0 else b""
+
+    def _json_body(self, optional: bool = False) -> Any:
+        """The request's body as JSON (None when empty), read as the API functions read theirs: 415 for
+        a Content-Type other than JSON (none counts as JSON), 400 for bytes that are not UTF-8, nesting
+        too deep, invalid JSON or a lone surrogate. ``optional``: an empty body is fine whatever its type."""
+        raw = self._body()
+        if optional and not raw.strip():
+            return None
+        check_media_type(self.headers.get("Content-Type"))
+        return load_json(raw, MAX_BODY)
 
     def _json(self, status: int, body: Any, headers: list[tuple[str, str]] | None = None) -> None:
         payload = json.dumps(body, indent=1).encode("utf-8")
@@ -351,10 +378,27 @@ class SandboxHandler(BaseHTTPRequestHandler):
         log(format % args)
 
 
+def _servable(root: Path, name: str) -> bool:
+    """A file of ``root`` we may serve: inside it, not hidden, of a known type. A name the file system
+    cannot even look up (a NUL byte, a name too long) is simply not there."""
+    try:
+        target = (root / name).resolve()
+        return (
+            target.is_relative_to(root)
+            and not any(part.startswith(".") for part in target.relative_to(root).parts)
+            and target.suffix in CONTENT_TYPES
+            and target.is_file()
+        )
+    except (ValueError, OSError):
+        return False
+
+
 def _phone(value: str) -> str:
     phone = value.strip()
     if not E164.match(phone):
         raise BadRequest(
-            "Use an E.164 number such as +12065550142.", {"phone": "Use E.164, e.g. +12065550142."}
+            "Use an E.164 number such as +12065550142.",
+            {"phone": "Use E.164, e.g. +12065550142."},
+            {"phone": "not_e164"},
         )
     return phone

@@ -1,8 +1,13 @@
 """The REST API: ``POST /register`` and ``POST /validate`` on stage ``v1``.
 
 Request bodies are checked against JSON-schema models before a function runs. The models check shape
-only (a JSON object, string fields of bounded length, a boolean consent): field-level rules such as
-"letters in the number" stay in the handlers, which answer with a message per field.
+only (a JSON object of bounded size, string fields of bounded length, a boolean consent): field-level
+rules such as "letters in the number" stay in the handlers, which answer with a message and a code
+per field. The lengths come from ``optin.limits``, the handlers' own limits.
+
+A REST API has no body-size setting: every handler refuses a body above its limit with a 400
+(``body_too_large``), and with WAF on, a size rule blocks such bodies before they reach Lambda (whose
+6 MB invocation limit would otherwise answer for bodies API Gateway still takes, up to 10 MB).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from optin import limits
 from stacks.nag import acknowledge
 
 STAGE = "v1"
@@ -38,24 +44,44 @@ def _string(max_length: int) -> apigw.JsonSchema:
 
 REGISTER_SCHEMA = _object(
     "RegisterRequest",
-    20,
-    destinationNumber=_string(64),
-    firstName=_string(100),
-    lastName=_string(100),
-    source=_string(2048),
-    country=_string(8),
+    limits.MAX_REGISTER_FIELDS,
+    destinationNumber=_string(limits.MAX_NUMBER_LENGTH),
+    firstName=_string(limits.MAX_NAME_LENGTH),
+    lastName=_string(limits.MAX_NAME_LENGTH),
+    source=_string(limits.MAX_SOURCE_LENGTH),
+    country=_string(limits.MAX_COUNTRY_INPUT),
     consent=apigw.JsonSchema(type=apigw.JsonSchemaType.BOOLEAN),
 )
-VALIDATE_SCHEMA = _object("ValidateRequest", 10, phoneNumber=_string(64), country=_string(8))
+VALIDATE_SCHEMA = _object(
+    "ValidateRequest",
+    limits.MAX_VALIDATE_FIELDS,
+    phoneNumber=_string(limits.MAX_NUMBER_LENGTH),
+    country=_string(limits.MAX_COUNTRY_INPUT),
+)
 BROADCAST_SCHEMA = _object(
     "BroadcastRequest",
-    20,
-    template=_string(512),
-    language=_string(16),
-    source=_string(2048),
-    broadcastId=_string(128),
-    cursor=_string(4096),
+    limits.MAX_BROADCAST_FIELDS,
+    template=_string(limits.MAX_TEMPLATE_NAME_LENGTH),
+    language=_string(limits.MAX_LANGUAGE_LENGTH),
+    source=_string(limits.MAX_SOURCE_LENGTH),
+    broadcastId=_string(limits.MAX_BROADCAST_ID_LENGTH),
+    cursor=_string(limits.MAX_CURSOR_LENGTH),
 )
+# The answer of WAF's body size rule, in the handlers' error shape (a WAF custom response body).
+BODY_TOO_LARGE_KEY = "BodyTooLarge"
+BODY_TOO_LARGE = (
+    '{"message": "Some fields are not valid.", '
+    f'"errors": {{"body": "The request body must be at most {limits.MAX_FORM_BODY_BYTES} bytes '
+    f'({limits.MAX_BROADCAST_BODY_BYTES} for broadcasts)."}}, "codes": {{"body": "body_too_large"}}}}'
+)
+
+
+def _error_template(why: str, code: str) -> dict[str, str]:
+    """A gateway response body in the handlers' shape; ``why`` may hold VTL."""
+    return {
+        "application/json": f'{{"message": "Some fields are not valid.", "errors": {{"body": "{why}"}}, '
+        f'"codes": {{"body": "{code}"}}}}'
+    }
 
 
 class RegistrationApi(Construct):
@@ -205,9 +231,27 @@ class RegistrationApi(Construct):
             type=apigw.ResponseType.BAD_REQUEST_BODY,
             status_code="400",
             response_headers=headers,
+            templates=_error_template(
+                "$util.escapeJavaScript($context.error.validationErrorString)", "invalid_body"
+            ),
+        )
+        # Bodies over API Gateway's own 10 MB limit, and a media type it refuses: the same shape.
+        self.api.add_gateway_response(
+            "RequestTooLarge",
+            type=apigw.ResponseType.REQUEST_TOO_LARGE,
+            status_code="400",
+            response_headers=headers,
+            templates=_error_template("The request body is too large.", "body_too_large"),
+        )
+        self.api.add_gateway_response(
+            "UnsupportedMediaType",
+            type=apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE,
+            status_code="415",
+            response_headers=headers,
             templates={
-                "application/json": '{"message": "Some fields are not valid.", '
-                '"errors": {"body": "$util.escapeJavaScript($context.error.validationErrorString)"}}'
+                "application/json": '{"message": "The request body must be JSON.", "errors": '
+                '{"Content-Type": "Send the body as application/json, encoded in UTF-8."}, '
+                '"codes": {"Content-Type": "unsupported_media_type"}}'
             },
         )
         if headers is None:
@@ -224,9 +268,12 @@ class RegistrationApi(Construct):
             "WebAcl",
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
-            ),
+            visibility_config=_visibility(metric),
+            custom_response_bodies={
+                BODY_TOO_LARGE_KEY: wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content=BODY_TOO_LARGE, content_type="APPLICATION_JSON"
+                )
+            },
             rules=[
                 wafv2.CfnWebACL.RuleProperty(
                     name="RatePerIp",
@@ -237,12 +284,21 @@ class RegistrationApi(Construct):
                             aggregate_key_type="IP", limit=rate_limit, evaluation_window_sec=300
                         )
                     ),
-                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                        cloud_watch_metrics_enabled=True,
-                        metric_name=f"{metric}RatePerIp",
-                        sampled_requests_enabled=True,
+                    visibility_config=_visibility(f"{metric}RatePerIp"),
+                ),
+                wafv2.CfnWebACL.RuleProperty(
+                    name="BodySize",
+                    priority=1,
+                    action=wafv2.CfnWebACL.RuleActionProperty(
+                        block=wafv2.CfnWebACL.BlockActionProperty(
+                            custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                                response_code=400, custom_response_body_key=BODY_TOO_LARGE_KEY
+                            )
+                        )
                     ),
-                )
+                    statement=_body_too_large(),
+                    visibility_config=_visibility(f"{metric}BodySize"),
+                ),
             ],
         )
         wafv2.CfnWebACLAssociation(
@@ -252,3 +308,52 @@ class RegistrationApi(Construct):
             web_acl_arn=web_acl.attr_arn,
         )
         return web_acl
+
+
+def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+    )
+
+
+def _body_larger_than(size: int) -> wafv2.CfnWebACL.StatementProperty:
+    """The body is over ``size`` bytes. A body past what WAF inspects (16 KB for API Gateway by
+    default) counts as over: oversize handling MATCH."""
+    return wafv2.CfnWebACL.StatementProperty(
+        size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+            comparison_operator="GT",
+            size=size,
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
+            ),
+            text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+        )
+    )
+
+
+def _body_too_large() -> wafv2.CfnWebACL.StatementProperty:
+    """Over the broadcast limit anywhere, or over the form limit outside ``/broadcasts``: the handlers'
+    limits (``optin.limits``), enforced before Lambda."""
+    broadcasts = wafv2.CfnWebACL.StatementProperty(
+        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+            positional_constraint="ENDS_WITH",
+            search_string="/broadcasts",
+            text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="LOWERCASE")],
+        )
+    )
+    form_body_too_large = wafv2.CfnWebACL.StatementProperty(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(
+            statements=[
+                _body_larger_than(limits.MAX_FORM_BODY_BYTES),
+                wafv2.CfnWebACL.StatementProperty(
+                    not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=broadcasts)
+                ),
+            ]
+        )
+    )
+    return wafv2.CfnWebACL.StatementProperty(
+        or_statement=wafv2.CfnWebACL.OrStatementProperty(
+            statements=[_body_larger_than(limits.MAX_BROADCAST_BODY_BYTES), form_body_too_large]
+        )
+    )

@@ -209,6 +209,23 @@ def test_without_a_sequence_the_scheduler_is_never_used(aws, deps):
 
 
 # -- sending -----------------------------------------------------------------------------------------------
+INJECTION = "Carlos\nURGENT: your account is locked, call 1-900-555-0199 or visit evil.example.com"
+
+
+def test_a_name_stored_before_the_rules_cannot_inject_a_line_a_number_or_a_url(fu):
+    """Issue 10, case 6: the name is put in as one short line; the step's own text is unchanged."""
+    from dataclasses import replace
+
+    confirm(fu)
+    contact = fu.deps.contacts.get(PHONE)
+    fu.deps.contacts.save(replace(contact, first_name=INJECTION), contact.version, [])
+    tips = payload(schedules(fu)[0])
+    fu.clock.now = utc(2026, 11, 23, 17, 0, 20)
+    expect_follow_up(fu.aws)
+    assert fire(tips) == "sent"
+    assert fu.aws.sent[-1]["MessageBody"] == "ExampleCorp: Hi Carlos, 3 tips to start. Reply STOP to cancel."
+
+
 def test_a_fired_step_is_rendered_and_sent_once_even_when_invoked_twice(fu):
     confirm(fu)
     tips = payload(schedules(fu)[0])

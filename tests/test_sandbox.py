@@ -42,6 +42,7 @@ WA_PENDING = "+12065550169"
 WA_OPTED_OUT = "+12065550170"
 WA_ANY = "+12065550171"
 RESET = "+12065550172"
+HOSTILE = "+12065550173"
 
 
 class Client:
@@ -457,6 +458,89 @@ def test_reset_forgets_schedules_and_broadcasts_too(client):
     assert client.get(f"/sandbox/contacts/{RESET}")[0] == 404
 
 
+# -- hostile input (issue 10, cases 5 to 7): a 400 or 415 with a code, never a 500 -------------------------
+def raw_post(client: Client, path: str, data: bytes, content_type: str | None = "application/json"):
+    headers = {"Content-Type": content_type} if content_type else {}
+    status, _, body = client.request("POST", path, data, headers)
+    return status, body
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "code"),
+    [
+        (
+            b'{"originationNumber": "+12065550173", "messageBody": "YES \\ud800"}',
+            "messageBody",
+            "invalid_unicode",
+        ),
+        (b"[" * 1000 + b"]" * 1000, "body", "too_deep"),
+        (b'{"originationNumber": "+12065550173", "messageBody": "\xff\xfe"}', "body", "invalid_encoding"),
+        (b"[1, 2]", "body", "not_object"),
+        (
+            b'{"originationNumber": "+12065550173", "messageBody": "' + b"Y" * 2000 + b'"}',
+            "messageBody",
+            "too_long",
+        ),
+        (
+            b'{"originationNumber": "+\\u0661\\u0662\\u0660\\u0666\\u0665\\u0665\\u0665\\u0660", "messageBody": "YES"}',
+            "originationNumber",
+            "not_e164",
+        ),
+    ],
+)
+def test_sandbox_inbound_answers_hostile_bodies_with_a_400_and_a_code(client, data, field, code):
+    status, body = raw_post(client, "/sandbox/inbound", data)
+    assert status == 400, body
+    assert body["codes"][field] == code and body["errors"][field] and body["message"]
+    assert set(body["codes"]) == set(body["errors"])
+
+
+def test_sandbox_routes_take_json_only(client):
+    payload = json.dumps({"originationNumber": HOSTILE, "messageBody": "YES"}).encode()
+    status, body = raw_post(client, "/sandbox/inbound", payload, "text/plain")
+    assert status == 415 and body["codes"] == {"Content-Type": "unsupported_media_type"}
+    status, body = raw_post(client, "/sandbox/schedules/send-due", b'{"phone": "+12065550173"}', "text/plain")
+    assert status == 415
+    assert raw_post(client, "/sandbox/inbound", payload, None)[0] == 202  # no Content-Type: JSON
+    assert raw_post(client, "/sandbox/schedules/send-due", b"", "text/plain")[0] == 200  # no body at all
+
+
+@pytest.mark.parametrize("path", ["/register", "/validate"])
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b'{"firstName": "\\udfff", "phoneNumber": "2065550173"}', "invalid_unicode"),
+        (b'{"a":' * 1000 + b"1" + b"}" * 1000, "too_deep"),
+        (b"\xc3\x28", "invalid_encoding"),
+        (b"x" * 20000, "body_too_large"),
+    ],
+)
+def test_the_api_through_the_sandbox_never_answers_a_500(client, path, data, code):
+    status, body = raw_post(client, path, data)
+    assert status == 400, body
+    assert code in body["codes"].values()
+
+
+@pytest.mark.parametrize("path", ["/%00", "/sandbox/assets/x%00.js", "/" + "a" * 5000 + ".js"])
+def test_file_names_the_file_system_cannot_look_up_are_not_found(client, path):
+    assert client.request("GET", path)[0] == 404
+
+
+def test_a_non_json_content_type_is_a_415_through_the_sandbox(client):
+    status, body = raw_post(client, "/register", b"firstName=Carlos", "application/x-www-form-urlencoded")
+    assert status == 415 and body["codes"] == {"Content-Type": "unsupported_media_type"}
+
+
+def test_the_terminal_escapes_what_a_handset_sends(client, sandbox):
+    status, _ = client.post(
+        "/sandbox/inbound", {"originationNumber": HOSTILE, "messageBody": "hi\x1b[2J\nthere\u202e"}
+    )
+    assert status == 202
+    output = sandbox.output()
+    assert "\x1b" not in output and "\u202e" not in output
+    assert 'SMS from +1******0173: "hi\\x1b[2J\\nthere\\u202e"' in output
+
+
 # -- logs and stopping (last: they read everything the module's sandbox printed) --------------------------
 def test_logs_show_no_full_phone_number(sandbox):
     output = sandbox.output()
@@ -464,7 +548,7 @@ def test_logs_show_no_full_phone_number(sandbox):
     assert "WhatsApp to +1******0167: template spring_sale (en_US), answered 200" in output
     assert "Follow-up tips to +1******0165 fired early: sent" in output
     numbers = (SIGNUP, SIGNUP_2, SIGNUP_3, STRANGER, FOLLOW, FOLLOW_STOP, WA_1, WA_2, WA_PENDING)
-    for phone in (*numbers, WA_OPTED_OUT, WA_ANY, RESET, "+12065550111", "+12065550150"):
+    for phone in (*numbers, WA_OPTED_OUT, WA_ANY, RESET, HOSTILE, "+12065550111", "+12065550150"):
         assert phone[1:] not in output, phone
         assert phone[2:] not in output, phone
 

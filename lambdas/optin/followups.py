@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from optin.clock import iso, parse_iso
 from optin.consent import Contact
+from optin.person_names import line_for_text, name_for_text
 
 SEQUENCE_VARIABLE = "FOLLOW_UP_SEQUENCE"
 WINDOW_VARIABLE = "FOLLOW_UP_SEND_WINDOW"
@@ -156,14 +157,17 @@ def fingerprint(steps: Sequence[FollowUpStep]) -> str:
 
 
 def render(template: str, values: Mapping[str, str]) -> str:
-    """Fill ``{{Field}}`` placeholders; a missing value becomes empty rather than failing a send."""
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template).strip()
+    """Fill ``{{Field}}`` placeholders; a missing value becomes empty rather than failing a send. Each
+    value goes in as one printable line of at most MAX_FIELD_IN_TEXT characters, whatever it holds."""
+    return _PLACEHOLDER.sub(lambda m: line_for_text(values.get(m.group(1), "")), template).strip()
 
 
 def text_values(contact: Contact, brand: str, help_url: str, frequency: str) -> dict[str, str]:
+    """The template fields for ``contact``. Names, even ones stored before today's rules, go in as
+    :func:`optin.person_names.name_for_text` makes them: their first line, no digits, no URL, capped."""
     return {
-        "FirstName": contact.first_name,
-        "LastName": contact.last_name,
+        "FirstName": name_for_text(contact.first_name),
+        "LastName": name_for_text(contact.last_name),
         "Brand": brand,
         "HelpUrl": help_url,
         "Frequency": frequency,

@@ -1,4 +1,5 @@
-"""HTTP answers shared by the API functions: one JSON shape for every error."""
+"""HTTP answers shared by the API functions: one JSON shape for every error, and the one place that
+reads a request body out of an API Gateway event (media type, base64, size, UTF-8, JSON)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 
-from optin.models import BodyError
+from optin.limits import MAX_SOURCE_LENGTH, MAX_USER_AGENT_LENGTH
 from optin.observability import count, logger
+from optin.person_names import header_text
 from optin.ports import CapacityReached, DependencyUnavailable, RateLimited
+from optin.request_body import BodyError, body_bytes, check_media_type, load_json
 from optin.settings import Settings
 
 
@@ -37,8 +40,8 @@ def resolver(settings: Settings) -> APIGatewayRestResolver:
 
     @app.exception_handler(BodyError)
     def _bad_body(exc: BodyError) -> Response:
-        count("RequestRejected", reason="bad_body")
-        return json_response(400, {"message": "Some fields are not valid.", "errors": exc.errors})
+        count("RequestRejected", reason="unsupported_media_type" if exc.status == 415 else "bad_body")
+        return json_response(exc.status, exc.to_json())
 
     @app.exception_handler(DependencyUnavailable)
     def _unavailable(exc: DependencyUnavailable) -> Response:
@@ -71,9 +74,41 @@ def resolver(settings: Settings) -> APIGatewayRestResolver:
     return app
 
 
+def _header(event: dict[str, Any], name: str) -> str | None:
+    """A request header, case-insensitively, from ``headers`` or else ``multiValueHeaders``."""
+    for key, value in (event.get("headers") or {}).items():
+        if isinstance(key, str) and key.lower() == name and isinstance(value, str):
+            return value
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if isinstance(key, str) and key.lower() == name and isinstance(values, list) and values:
+            return str(values[0])
+    return None
+
+
+def json_body(app: APIGatewayRestResolver, max_bytes: int) -> Any:
+    """The current request's body as parsed JSON (``None`` when empty). A Content-Type other than
+    ``application/json`` is a 415; no Content-Type counts as JSON. A body over ``max_bytes``, marked
+    base64 but not base64, not UTF-8, nested too deep, not JSON, or holding a lone surrogate is a 400.
+    Raises BodyError (the resolver answers it)."""
+    event = app.current_event.raw_event
+    check_media_type(_header(event, "content-type"))
+    raw = body_bytes(event.get("body"), bool(event.get("isBase64Encoded")), max_bytes)
+    return load_json(raw, max_bytes)
+
+
 def client_details(app: APIGatewayRestResolver) -> tuple[str | None, str | None, str | None]:
-    """Client IP, user agent and the page the request came from (Origin or Referer)."""
-    event = app.current_event
-    identity = event.request_context.identity
-    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-    return identity.source_ip, identity.user_agent, headers.get("referer") or headers.get("origin")
+    """Client IP, user agent and the page the request came from (Referer or Origin), each None when
+    the event lacks it (``requestContext.identity`` is optional); header values are cleaned of control
+    and format characters and capped."""
+    event = app.current_event.raw_event
+    context = event.get("requestContext")
+    identity = context.get("identity") if isinstance(context, dict) else None
+    identity = identity if isinstance(identity, dict) else {}
+    ip = identity.get("sourceIp")
+    user_agent = identity.get("userAgent") or _header(event, "user-agent")
+    page = _header(event, "referer") or _header(event, "origin")
+    return (
+        ip if isinstance(ip, str) and ip else None,
+        header_text(user_agent if isinstance(user_agent, str) else None, MAX_USER_AGENT_LENGTH),
+        header_text(page, MAX_SOURCE_LENGTH),
+    )

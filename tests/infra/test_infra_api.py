@@ -1,9 +1,13 @@
-"""REST API: routes, request models, CORS, throttling, access logging, WAF."""
+"""REST API: routes, request models, CORS, throttling, access logging, WAF, body size limits."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from infra_helpers import ORIGIN, ORIGINS, function, get_att, only, props, ref, resources, text
+
+from optin import limits
 
 
 def stage(template: dict) -> dict:
@@ -49,6 +53,11 @@ def test_throttling_from_context(templates: dict, variant: str, rate: int, burst
     assert settings["DataTraceEnabled"] is False  # bodies carry phone numbers
 
 
+def model_schema(template: dict, path: str) -> dict:
+    m = method(template, "POST", path)
+    return props(template["Resources"][m["RequestModels"]["application/json"]["Ref"]])["Schema"]
+
+
 @pytest.mark.parametrize(
     ("path", "name", "fields"),
     [
@@ -76,12 +85,34 @@ def test_routes_validate_bodies_against_json_schema_models(
     assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
     assert schema["type"] == "object"
     assert set(schema["properties"]) == fields
-    assert all(
-        p["type"] == "string" and p["maxLength"] > 0
-        for k, p in schema["properties"].items()
-        if k != "consent"
-    )
-    assert "maxProperties" in schema
+
+
+@pytest.mark.parametrize("path", ["register", "validate", "broadcasts"])
+def test_every_string_of_every_model_is_bounded(default: dict, path: str) -> None:
+    schema = model_schema(default, path)
+    assert 0 < schema["maxProperties"] <= 20
+    for field, spec in schema["properties"].items():
+        if spec["type"] == "string":
+            assert 0 < spec["maxLength"] <= limits.MAX_CURSOR_LENGTH, field
+        else:
+            assert (field, spec["type"]) == ("consent", "boolean")
+
+
+def test_the_models_limits_are_the_handlers_limits(default: dict) -> None:
+    register, validate = model_schema(default, "register"), model_schema(default, "validate")
+    lengths = {k: v.get("maxLength") for k, v in register["properties"].items()}
+    assert lengths == {
+        "destinationNumber": limits.MAX_NUMBER_LENGTH,
+        "firstName": limits.MAX_NAME_LENGTH,
+        "lastName": limits.MAX_NAME_LENGTH,
+        "source": limits.MAX_SOURCE_LENGTH,
+        "country": limits.MAX_COUNTRY_INPUT,
+        "consent": None,
+    }
+    assert register["maxProperties"] == limits.MAX_REGISTER_FIELDS
+    assert validate["properties"]["phoneNumber"]["maxLength"] == limits.MAX_NUMBER_LENGTH
+    assert validate["maxProperties"] == limits.MAX_VALIDATE_FIELDS
+    assert model_schema(default, "broadcasts")["maxProperties"] == limits.MAX_BROADCAST_FIELDS
 
 
 def test_cors_single_origin(new: dict) -> None:
@@ -106,20 +137,59 @@ def test_cors_several_origins_are_matched_not_wildcarded(existing: dict) -> None
     assert "'*'" not in text(existing)
 
 
-def test_waf_rate_rule_only_when_enabled(default: dict, new: dict) -> None:
+def test_waf_rules_only_when_enabled(default: dict, new: dict) -> None:
     assert not resources(default, "AWS::WAFv2::WebACL")
     acl_id, acl = only(new, "AWS::WAFv2::WebACL")
     p = props(acl)
     assert p["Scope"] == "REGIONAL"
     assert p["DefaultAction"] == {"Allow": {}}
-    (rule,) = p["Rules"]
-    assert rule["Action"] == {"Block": {}}
-    assert rule["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
-    assert rule["Statement"]["RateBasedStatement"]["Limit"] == 300
+    rate, size = sorted(p["Rules"], key=lambda r: r["Priority"])
+    assert rate["Action"] == {"Block": {}}
+    assert rate["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert rate["Statement"]["RateBasedStatement"]["Limit"] == 300
+    assert size["Name"] == "BodySize"
     _, association = only(new, "AWS::WAFv2::WebACLAssociation")
     assert props(association)["WebACLArn"] == get_att(acl_id, "Arn")
     stage_id, _ = only(new, "AWS::ApiGateway::Stage")
     assert ref(stage_id) in props(association)["ResourceArn"]["Fn::Join"][1]
+
+
+def size_limits(statement: dict) -> list[int]:
+    """Every body size constraint in a statement tree, checking each treats an oversize body as a match."""
+    found = []
+    if "SizeConstraintStatement" in statement:
+        constraint = statement["SizeConstraintStatement"]
+        assert constraint["ComparisonOperator"] == "GT"
+        assert constraint["FieldToMatch"] == {"Body": {"OversizeHandling": "MATCH"}}
+        found.append(constraint["Size"])
+    for nested in statement.get("OrStatement", statement.get("AndStatement", {})).get("Statements", []):
+        found += size_limits(nested)
+    if "NotStatement" in statement:
+        found += size_limits(statement["NotStatement"]["Statement"])
+    return found
+
+
+def test_waf_blocks_bodies_over_the_handlers_limits_with_a_400_in_the_error_shape(new: dict) -> None:
+    _, acl = only(new, "AWS::WAFv2::WebACL")
+    p = props(acl)
+    (size,) = [r for r in p["Rules"] if r["Name"] == "BodySize"]
+    assert sorted(size_limits(size["Statement"])) == [
+        limits.MAX_FORM_BODY_BYTES,
+        limits.MAX_BROADCAST_BODY_BYTES,
+    ]
+    assert limits.MAX_BROADCAST_BODY_BYTES <= 16 * 1024  # WAF's default body inspection size for API Gateway
+    form_rule = size["Statement"]["OrStatement"]["Statements"][1]["AndStatement"]["Statements"][1]
+    match = form_rule["NotStatement"]["Statement"]["ByteMatchStatement"]
+    assert (match["FieldToMatch"], match["SearchString"]) == ({"UriPath": {}}, "/broadcasts")
+    response = size["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 400
+    body = p["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+    assert body["ContentType"] == "APPLICATION_JSON"
+    answer = json.loads(body["Content"])
+    assert (
+        answer["codes"] == {"body": "body_too_large"}
+        and str(limits.MAX_FORM_BODY_BYTES) in answer["errors"]["body"]
+    )
 
 
 def test_a_body_refused_by_the_schema_still_answers_in_the_handlers_error_shape(templates: dict) -> None:
@@ -132,3 +202,18 @@ def test_a_body_refused_by_the_schema_still_answers_in_the_handlers_error_shape(
         assert len(responses) == 1 and responses[0]["StatusCode"] == "400"
         body = responses[0]["ResponseTemplates"]["application/json"]
         assert '"errors"' in body and "validationErrorString" in body
+        assert '"codes": {"body": "invalid_body"}' in body
+
+
+def test_api_gateway_refusals_of_size_and_media_type_answer_in_the_error_shape(default: dict) -> None:
+    by_type = {
+        props(r)["ResponseType"]: props(r)
+        for r in resources(default, "AWS::ApiGateway::GatewayResponse").values()
+    }
+    too_large, media = by_type["REQUEST_TOO_LARGE"], by_type["UNSUPPORTED_MEDIA_TYPE"]
+    assert too_large["StatusCode"] == "400" and media["StatusCode"] == "415"
+    assert json.loads(too_large["ResponseTemplates"]["application/json"])["codes"] == {
+        "body": "body_too_large"
+    }
+    answer = json.loads(media["ResponseTemplates"]["application/json"])
+    assert answer["codes"] == {"Content-Type": "unsupported_media_type"} and answer["message"]

@@ -19,8 +19,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
-    sent_ms = record.attributes.sent_timestamp
-    queued_at = datetime.fromtimestamp(int(sent_ms) / 1000, tz=UTC) if sent_ms else None
+    queued_at = _queued_at(record)
     try:
         message = inbound_message(record.body, queued_at)
     except ValueError:
@@ -28,6 +27,17 @@ def record_handler(record: SQSRecord) -> str:
         logger.exception("unreadable inbound record", extra={"messageId": record.message_id})
         raise
     return dependencies().inbound.handle(message)
+
+
+def _queued_at(record: SQSRecord) -> datetime | None:
+    """When SQS got the record (``SentTimestamp``), or None when the attribute is absent or unreadable:
+    the SNS envelope's own timestamp, or the time now, is used instead."""
+    attributes = record.raw_event.get("attributes")
+    sent_ms = attributes.get("SentTimestamp") if isinstance(attributes, dict) else None
+    try:
+        return datetime.fromtimestamp(int(sent_ms) / 1000, tz=UTC) if sent_ms else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 @logger.inject_lambda_context

@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from optin.http import json_response, resolver
+from optin.http import json_body, json_response, resolver
+from optin.limits import MAX_FORM_BODY_BYTES
 from optin.models import ValidationBody
 from optin.observability import logger, metrics, tracer
 from optin.settings import load_settings
@@ -21,7 +22,7 @@ app = resolver(load_settings())
 @tracer.capture_method
 def validate() -> Response:
     deps = dependencies()
-    body = ValidationBody.parse(app.current_event.decoded_body, deps.settings)
+    body = ValidationBody.parse(json_body(app, MAX_FORM_BODY_BYTES), deps.settings)
     verdict = deps.lookup.check(body.phoneNumber, body.country)
     return json_response(
         200,

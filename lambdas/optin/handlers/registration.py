@@ -8,8 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from optin.http import client_details, json_response, resolver
-from optin.models import RegistrationBody
+from optin.http import client_details, json_body, json_response, resolver
+from optin.limits import MAX_FORM_BODY_BYTES
+from optin.models import RegistrationBody, number_code
 from optin.observability import count, logger, metrics, tracer
 from optin.registration import CannotReceiveSms, InvalidPhoneNumber, RegistrationRequest
 from optin.settings import load_settings
@@ -25,7 +26,7 @@ app = resolver(load_settings())
 @tracer.capture_method
 def register() -> Response:
     deps = dependencies()
-    body = RegistrationBody.parse(app.current_event.decoded_body, deps.settings)
+    body = RegistrationBody.parse(json_body(app, MAX_FORM_BODY_BYTES), deps.settings)
     ip, user_agent, page = client_details(app)
     deps.registration.register(
         RegistrationRequest(
@@ -46,14 +47,25 @@ def register() -> Response:
 def _invalid_number(exc: InvalidPhoneNumber) -> Response:
     count("RequestRejected", reason=str(exc.verdict.rejection))
     return json_response(
-        400, {"message": "Some fields are not valid.", "errors": {"destinationNumber": exc.verdict.message}}
+        400,
+        {
+            "message": "Some fields are not valid.",
+            "errors": {"destinationNumber": exc.verdict.message},
+            "codes": {"destinationNumber": number_code(exc.verdict.rejection)},
+        },
     )
 
 
 @app.exception_handler(CannotReceiveSms)
 def _cannot_receive(exc: CannotReceiveSms) -> Response:
     return json_response(
-        422, {"message": exc.message, "reason": exc.reason, "errors": {"destinationNumber": exc.message}}
+        422,
+        {
+            "message": exc.message,
+            "reason": exc.reason,
+            "errors": {"destinationNumber": exc.message},
+            "codes": {"destinationNumber": exc.reason},
+        },
     )
 
 
