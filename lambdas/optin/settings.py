@@ -122,6 +122,14 @@ class Settings:
     range_trailing_digits: int = 2  # RANGE_TRAILING_DIGITS: a range is the number less its last digits
     range_block_seconds: int = 86_400  # RANGE_BLOCK_SECONDS: how long a range stays blocked
     ip_registrations_per_hour: int = 20  # IP_REGISTRATIONS_PER_HOUR: per client IP
+    # Form friction: GET /form-token signs the time the page loaded; POST /register checks it.
+    require_form_token: bool = (
+        False  # REQUIRE_FORM_TOKEN: refuse bodies without a valid token (own form only)
+    )
+    form_token_secret_id: str | None = None  # FORM_TOKEN_SECRET_ID: Secrets Manager secret (the stack's)
+    form_token_secret: str | None = None  # FORM_TOKEN_SECRET: the key itself (sandbox, tests)
+    form_min_fill_seconds: int = 3  # FORM_MIN_FILL_SECONDS: faster than this is not a person typing
+    form_token_max_age_seconds: int = 86_400  # FORM_TOKEN_MAX_AGE_SECONDS: older tokens count as none
 
     # Keywords
     confirm_keywords: tuple[str, ...] = DEFAULT_CONFIRM_KEYWORDS  # CONFIRM_KEYWORDS
@@ -206,6 +214,11 @@ class Settings:
             range_trailing_digits=_int(env, "RANGE_TRAILING_DIGITS", d.range_trailing_digits),
             range_block_seconds=_int(env, "RANGE_BLOCK_SECONDS", d.range_block_seconds),
             ip_registrations_per_hour=_int(env, "IP_REGISTRATIONS_PER_HOUR", d.ip_registrations_per_hour),
+            require_form_token=_bool(env, "REQUIRE_FORM_TOKEN", d.require_form_token),
+            form_token_secret_id=_optional(env, "FORM_TOKEN_SECRET_ID"),
+            form_token_secret=_optional(env, "FORM_TOKEN_SECRET"),
+            form_min_fill_seconds=_int(env, "FORM_MIN_FILL_SECONDS", d.form_min_fill_seconds),
+            form_token_max_age_seconds=_int(env, "FORM_TOKEN_MAX_AGE_SECONDS", d.form_token_max_age_seconds),
             confirm_keywords=_keywords(env, "CONFIRM_KEYWORDS", d.confirm_keywords),
             opt_out_keywords=_keywords(env, "OPT_OUT_KEYWORDS", d.opt_out_keywords),
             opt_in_keywords=_keywords(env, "OPT_IN_KEYWORDS", d.opt_in_keywords),

@@ -63,6 +63,7 @@ class AbuseGuard:
     def _refuse_if(self, what: str, full: Counter | None, now: datetime) -> None:
         if full is None:
             return
+        count("SpendLimitReached")  # per function: what the alarm watches
         count("SpendLimitReached", kind=what, window=full.window.value)
         logger.warning("spend limit reached", extra={"kind": what, "window": full.window.value})
         raise CapacityReached(f"{what} per {full.window.value}", seconds_left(full.window, now))
