@@ -9,7 +9,7 @@ import sys
 import time
 import warnings
 
-from bench import coldstart, cost
+from bench import attack, coldstart, cost
 
 
 def _mix(spec: str) -> cost.Mix:
@@ -83,12 +83,23 @@ def main(argv: list[str] | None = None) -> int:
             result = _quietly(mix, args.submissions, args.seed)
             costs.append(result)
             print(cost.report(result), end="\n\n", flush=True)
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            burst = attack.run(seed=args.seed)
+        print(attack.report(burst), end="\n\n", flush=True)
+    else:
+        burst = None
 
-    print(summary(cold, costs, time.perf_counter() - started))
+    print(summary(cold, costs, time.perf_counter() - started, burst))
     return 2 if any(r.unexpected for r in costs) else 0
 
 
-def summary(cold: coldstart.ColdStartResult | None, costs: list[cost.CostResult], elapsed: float) -> str:
+def summary(
+    cold: coldstart.ColdStartResult | None,
+    costs: list[cost.CostResult],
+    elapsed: float,
+    burst: attack.AttackResult | None = None,
+) -> str:
     lines = [f"== Summary: both ratios, measured in this run ({elapsed:.0f} s)"]
     if cold is not None:
         lines.append(
@@ -108,6 +119,12 @@ def summary(cold: coldstart.ColdStartResult | None, costs: list[cost.CostResult]
                 f"    {result.mix.name:<44} USD {result.usd_ratio:.2f}x  {cost.verdict(result.usd_ratio, cost.TARGET)}"
                 f"   paid calls {result.calls_ratio:.2f}x  {cost.verdict(result.calls_ratio, cost.TARGET)}"
                 f"   (floor {result.floor():.2f}x)"
+            )
+        if burst is not None:
+            lines.append(
+                f"    {'attack (5,000 bot submissions in 10 minutes)':<44} USD {burst.ratio:.4f}x  "
+                f"{cost.verdict(burst.ratio, attack.TARGET)} (target ≤ {attack.TARGET}x)"
+                f"   real people served {burst.served:.0%} (target ≥ {attack.SERVED_TARGET:.0%})"
             )
         if any(r.unexpected for r in costs):
             lines.append(

@@ -53,7 +53,6 @@ SETTINGS_ENV = {
     "IDEMPOTENCY_TABLE": "Idempotency",
     "ORIGINATION_IDENTITY": "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-0123456789abcdef",
     "OWN_NUMBERS": OUR_NUMBER,
-    "PINPOINT_PROJECT_ID": "bench-project",  # the stack's default (context pinpoint=true): endpoints mirrored
 }
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 MEAN_GAP_SECONDS = 40.0  # one submission every 40 s on average (~11 h for 1000)
@@ -438,16 +437,6 @@ class CountingSms:
         return SentMessage(message_id=f"msg-{uuid.uuid4().hex[:16]}", sent_at=self.clock())
 
 
-class CountingMirror:
-    """Stands in for the Pinpoint endpoint mirror (UpdateEndpoint): counts calls."""
-
-    def __init__(self, meter: Counter) -> None:
-        self.meter = meter
-
-    def mirror(self, contact: Any) -> None:
-        self.meter["mirror"] += 1
-
-
 def _value_size(value: dict[str, Any]) -> int:
     (kind, data), *_ = value.items()
     if kind in ("S", "B"):
@@ -663,7 +652,6 @@ def run(mix: Mix = DEFAULT_MIX, n: int = 1000, seed: int = 7) -> CostResult:
             clock=clock,
             carrier=CountingCarrier(meter),
             sms=CountingSms(meter, clock),
-            mirror=CountingMirror(meter),
         )
         install(deps)
         try:
@@ -795,14 +783,12 @@ def report(result: CostResult) -> str:
         f"  DynamoDB (not in the ratio; the tutorial uses none): {ours.ddb_calls} calls ({ops}),"
         f" ≈{ours.meter['wru']:.0f} WRU + {ours.meter['rru']:.0f} RRU ≈ USD {ours.ddb_usd * per1000:.5f}"
         " per 1000 submissions on demand.",
-        f"  Pinpoint endpoint mirror (on, as in the default stack; not priced here): {ours.meter['mirror']:.0f}"
-        " UpdateEndpoint calls (the tutorial makes one per mobile too).",
+        "  Pinpoint endpoint mirror: off, as in the default stack (Pinpoint reached end of support).",
     ]
     if result.inbound.n:
         lines.append(
             f"  Not counted (not submissions): {result.inbound.n} YES replies driven through the inbound handler"
-            f" ({result.inbound.sms} welcome SMS, {result.inbound.ddb_calls} DynamoDB calls,"
-            f" {result.inbound.meter['mirror']:.0f} endpoint updates)."
+            f" ({result.inbound.sms} welcome SMS, {result.inbound.ddb_calls} DynamoDB calls)."
         )
     floor = f"USD ratio ≥ {result.floor():.2f}x"
     if seg_ours > 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 from collections.abc import MutableMapping
 from typing import Final
 
@@ -54,7 +55,10 @@ _DEFAULTS: Final = {
     # Every caller of the sandbox is 127.0.0.1, so a per-IP limit would lock the page out after a few
     # sign-ups. IP_REGISTRATIONS_PER_HOUR=20 make run turns it on; the spend and range limits stay on.
     "IP_REGISTRATIONS_PER_HOUR": "0",
+    "BOT_IP_BLOCK_SECONDS": "0",  # likewise: one honeypot try would silence the sandbox for an hour
 }
+# Generated per run unless set: the key the sandbox signs the form's fill-time tokens with.
+_GENERATED: Final = {"FORM_TOKEN_SECRET": lambda: secrets.token_urlsafe(32)}
 # Never used here: they would point the handlers at real resources.
 _REMOVED: Final = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "PINPOINT_PROJECT_ID")
 
@@ -75,4 +79,7 @@ def prepare_environment(env: MutableMapping[str, str] | None = None) -> str:
     env["OWN_NUMBERS"] = number
     for name, value in _DEFAULTS.items():
         env.setdefault(name, value)
+    for name, make in _GENERATED.items():
+        if not env.get(name):
+            env[name] = make()
     return number

@@ -97,6 +97,7 @@ class BadRequest(BodyError):
 # The API's routes, and the function behind each (as API Gateway maps them in the stack).
 API_ROUTES: Final[dict[str, tuple[str, Callable[[dict[str, Any], Any], dict[str, Any]]]]] = {
     "/register": ("registration", registration.handler),
+    "/form-token": ("registration", registration.handler),  # GET: the form's signed fill-time token
     "/validate": ("phone-validation", phone_validation.handler),
     "/broadcasts": ("broadcasts", broadcasts.handler),  # IAM-authorized in AWS; served as is here
 }

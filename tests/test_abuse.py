@@ -127,3 +127,18 @@ def test_registrations_from_one_ip_beyond_the_hourly_limit_are_refused(aws, limi
     assert status == 429 and body["reason"] == "rate_limited" and headers["Retry-After"] == str(30 * 60)
     new_number(aws, "+14155550103")
     assert register("+14155550103", ip="198.51.100.10")[0] == 202  # someone else is not affected
+
+
+def test_an_address_that_filled_the_honeypot_gets_nothing_more_this_hour(aws, limits, clock):
+    limits(bot_ip_block_seconds=3600)
+    bot = "192.0.2.66"
+    body = {"destinationNumber": "2065550188", "firstName": "A", "lastName": "B", "website": "x"}
+    response = registration.handler(api_event("/register", body, ip=bot), LambdaContext())
+    assert response["statusCode"] == 202
+    status, _, body = register("+12065550101", ip=bot)  # looks like a person, from the same address
+    assert status == 202 and "YES" in body["message"] and aws.sent == []  # the usual answer, nothing paid
+    new_number(aws, "+13125550102")
+    assert register("+13125550102", ip="198.51.100.10")[0] == 202  # others are not affected
+    clock.advance(hours=1, seconds=1)
+    new_number(aws, "+12065550101")
+    assert register("+12065550101", ip=bot)[0] == 202 and len(aws.sent) == 2

@@ -1,6 +1,6 @@
 """The cost benchmark on a small mix: structural facts only, no timing (``make bench`` measures)."""
 
-from bench import cost
+from bench import attack, cost
 
 
 def test_cost_benchmark_small_mix():
@@ -40,3 +40,11 @@ def test_mix_parsing_and_counts():
     assert mix.below_issue_minimums() == []
     assert cost.ISSUE_MINIMUM_MIX.below_issue_minimums() == []
     assert cost.DEFAULT_MIX.below_issue_minimums() == []
+
+
+def test_an_sms_pumping_burst_costs_almost_nothing_and_real_people_still_get_their_text():
+    result = attack.run(seed=3)  # the issue's burst: 5,000 in 10 minutes
+    assert result.statuses["honeypot"] and result.statuses["sequential"] and result.statuses["foreign"]
+    assert result.ratio <= attack.TARGET, attack.report(result)
+    assert result.served >= attack.SERVED_TARGET, attack.report(result)
+    assert result.attack_meter["sms"] < 0.02 * result.attacks

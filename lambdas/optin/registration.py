@@ -112,8 +112,7 @@ class RegistrationService:
         pre = self._lookup.precheck(request.phone, request.country)
         guard = self._guard
         if pre.ok and pre.e164 and guard and not guard.admit_registration(pre.e164, request.client_ip):
-            count("ConfirmationSuppressed", reason="range_blocked")
-            return "range_blocked"  # the same 202 as always: nothing tells the sender what happened
+            return "suppressed"  # the same 202 as always: nothing tells the sender what happened
         try:
             if guard is not None and pre.ok:
                 guard.ensure_text_capacity()  # no lookup is paid for a text that could not follow

@@ -122,6 +122,7 @@ class Settings:
     range_trailing_digits: int = 2  # RANGE_TRAILING_DIGITS: a range is the number less its last digits
     range_block_seconds: int = 86_400  # RANGE_BLOCK_SECONDS: how long a range stays blocked
     ip_registrations_per_hour: int = 20  # IP_REGISTRATIONS_PER_HOUR: per client IP
+    bot_ip_block_seconds: int = 3600  # BOT_IP_BLOCK_SECONDS: an address that gave itself away as a bot
     # Form friction: GET /form-token signs the time the page loaded; POST /register checks it.
     require_form_token: bool = (
         False  # REQUIRE_FORM_TOKEN: refuse bodies without a valid token (own form only)
@@ -214,6 +215,7 @@ class Settings:
             range_trailing_digits=_int(env, "RANGE_TRAILING_DIGITS", d.range_trailing_digits),
             range_block_seconds=_int(env, "RANGE_BLOCK_SECONDS", d.range_block_seconds),
             ip_registrations_per_hour=_int(env, "IP_REGISTRATIONS_PER_HOUR", d.ip_registrations_per_hour),
+            bot_ip_block_seconds=_int(env, "BOT_IP_BLOCK_SECONDS", d.bot_ip_block_seconds),
             require_form_token=_bool(env, "REQUIRE_FORM_TOKEN", d.require_form_token),
             form_token_secret_id=_optional(env, "FORM_TOKEN_SECRET_ID"),
             form_token_secret=_optional(env, "FORM_TOKEN_SECRET"),

@@ -15,6 +15,7 @@ from optin.settings import Settings, SettingsError, load_settings
 # Services and adapters are imported where they are built: each function loads only what it uses
 # (the inbound function never loads libphonenumber or the HTTP models), which keeps cold starts short.
 if TYPE_CHECKING:
+    from optin.abuse.friction import FormFriction
     from optin.abuse.guard import AbuseGuard
     from optin.inbound import InboundService
     from optin.lookup import PhoneLookupService
@@ -117,6 +118,26 @@ class Dependencies:
 
         counters = DynamoCounters(self.clients("dynamodb"), self.settings.idempotency_table)
         return AbuseGuard(self.settings, counters, self.clock)
+
+    @cached_property
+    def friction(self) -> FormFriction:
+        from optin.abuse.friction import FormFriction
+
+        return FormFriction(self.settings, self._form_secret, self.clock)
+
+    def _form_secret(self) -> bytes | None:
+        s = self.settings
+        if s.form_token_secret:
+            return s.form_token_secret.encode()
+        if not s.form_token_secret_id:
+            return None
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        provider = self.__dict__.setdefault(
+            "_form_secret_provider", SecretsProvider(boto3_client=self.clients("secretsmanager"))
+        )
+        value = provider.get(s.form_token_secret_id, max_age=300)  # cached: one read per 5 minutes
+        return str(value).encode() if value else None
 
     @cached_property
     def lookup(self) -> PhoneLookupService:

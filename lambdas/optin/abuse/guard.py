@@ -69,29 +69,50 @@ class AbuseGuard:
         raise CapacityReached(f"{what} per {full.window.value}", seconds_left(full.window, now))
 
     # -- registrations: client IP and number range -------------------------------------------------------
+    def flag_address(self, client_ip: str | None) -> None:
+        """A submission from ``client_ip`` gave itself away as a bot (honeypot, a form filled faster
+        than anyone types): its later registrations this hour get the usual answer and nothing else."""
+        seconds = self._settings.bot_ip_block_seconds
+        if client_ip and seconds > 0:
+            self._counters.block(f"ipblock#{client_ip}", self._clock() + timedelta(seconds=seconds))
+
     def admit_registration(self, e164: str, client_ip: str | None) -> bool:
-        """False when ``e164``'s range is blocked: the registration gets no lookup and no text. Raises
-        RateLimited when the client IP has registered too often this hour."""
+        """False when the registration must get no lookup and no text (its address was flagged, or its
+        number range is blocked); the caller answers as always. Raises RateLimited when the client IP
+        has registered too often this hour. The range counts every attempt, refused ones too."""
         s = self._settings
         now = self._clock()
+        if client_ip and s.bot_ip_block_seconds > 0 and self._is_blocked(f"ipblock#{client_ip}", now):
+            count("RegistrationSuppressed", reason="flagged_address")
+            return False
+        if not self._range_open(e164, now):
+            return False
         if client_ip and s.ip_registrations_per_hour > 0:
             ip = Counter.of(f"ip#{client_ip}", Window.HOUR, s.ip_registrations_per_hour, now)
             if self._counters.take([ip]) is not None:
                 count("RegistrationRateLimited")
                 raise RateLimited("registrations from this address", seconds_left(Window.HOUR, now))
+        return True
+
+    def _is_blocked(self, key: str, now: datetime) -> bool:
+        until = self._counters.blocked_until(key)
+        return until is not None and until > now
+
+    def _range_open(self, e164: str, now: datetime) -> bool:
+        s = self._settings
         if s.range_registrations_per_hour <= 0:
             return True
-        block_key = f"rangeblock#{number_range(e164, s.range_trailing_digits)}"
-        blocked_until = self._counters.blocked_until(block_key)
-        if blocked_until is not None and blocked_until > now:
-            count("RangeRegistrationSuppressed")
+        numbers = number_range(e164, s.range_trailing_digits)
+        block_key = f"rangeblock#{numbers}"
+        if self._is_blocked(block_key, now):
+            count("RegistrationSuppressed", reason="range_blocked")
             return False
-        name = f"range#{number_range(e164, s.range_trailing_digits)}"
-        seen = self._counters.add(Counter.of(name, Window.HOUR, s.range_registrations_per_hour, now))
+        seen = self._counters.add(
+            Counter.of(f"range#{numbers}", Window.HOUR, s.range_registrations_per_hour, now)
+        )
         if seen <= s.range_registrations_per_hour:
             return True
-        until = now + timedelta(seconds=s.range_block_seconds)
-        self._counters.block(block_key, until)
+        self._counters.block(block_key, now + timedelta(seconds=s.range_block_seconds))
         count("RangeBlocked")
-        logger.warning("number range blocked", extra={"range": mask(name), "registrations": seen})
+        logger.warning("number range blocked", extra={"range": mask(numbers), "registrations": seen})
         return False

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from optin.abuse.friction import FormTokenRequired
 from optin.http import client_details, json_body, json_response, resolver
 from optin.limits import MAX_FORM_BODY_BYTES
 from optin.models import RegistrationBody, number_code
@@ -26,8 +27,14 @@ app = resolver(load_settings())
 @tracer.capture_method
 def register() -> Response:
     deps = dependencies()
-    body = RegistrationBody.parse(json_body(app, MAX_FORM_BODY_BYTES), deps.settings)
+    raw = json_body(app, MAX_FORM_BODY_BYTES)
     ip, user_agent, page = client_details(app)
+    sign = deps.friction.bot_sign(raw)
+    if sign is not None:
+        if sign != "too_fast":  # a quick person with autofill is possible; a filled hidden field is not
+            deps.abuse.flag_address(ip)
+        return json_response(202, {"message": ACCEPTED})  # the usual answer; nothing stored or sent
+    body = RegistrationBody.parse(raw, deps.settings)
     deps.registration.register(
         RegistrationRequest(
             phone=body.destinationNumber,
@@ -41,6 +48,27 @@ def register() -> Response:
     )
     # The same answer whether the number was new, pending or already confirmed.
     return json_response(202, {"message": ACCEPTED})
+
+
+@app.get("/form-token")
+@tracer.capture_method
+def form_token() -> Response:
+    """The form asks for this when the page loads (optin.abuse.friction)."""
+    deps = dependencies()
+    token = deps.friction.token()
+    if token is None:
+        return json_response(404, {"message": "This deployment does not issue form tokens."})
+    return json_response(200, {"formToken": token, "minFillSeconds": deps.settings.form_min_fill_seconds})
+
+
+@app.exception_handler(FormTokenRequired)
+def _token_required(exc: FormTokenRequired) -> Response:
+    count("RequestRejected", reason="form_token_required")
+    message = "Please reload the page and submit the form again."
+    return json_response(
+        400,
+        {"message": message, "errors": {"formToken": message}, "codes": {"formToken": "form_token_required"}},
+    )
 
 
 @app.exception_handler(InvalidPhoneNumber)
