@@ -104,10 +104,10 @@ def summary(
     if cold is not None:
         lines.append(
             f"  cold start ÷ `import boto3` (median of {cold.reps}; target ≤ {coldstart.TARGET}x)"
-            f"{'':<8}as deployed (no .pyc in the asset)"
+            f"{'':<8}as deployed ({'unchecked-hash .pyc' if coldstart.deployed_with_bytecode() else 'no .pyc in the asset'})"
         )
         for handler in coldstart.HANDLERS:
-            pyc, src = cold.ratio(handler, "pyc"), cold.ratio(handler, "src")
+            pyc, src = cold.ratio(handler, "pyc"), cold.ratio(handler, "deployed")
             lines.append(
                 f"    {handler.rsplit('.', 1)[-1]:<20} {pyc:>5.2f}x  {coldstart.verdict(pyc)}"
                 f"{'':<30}{src:>5.2f}x  {coldstart.verdict(src)}"

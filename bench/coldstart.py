@@ -8,10 +8,11 @@ nothing may write bytecode (``/var/task`` is read-only in Lambda).
 
 Two bundles are measured side by side:
 
-* ``with .pyc``: the directory as pip leaves it (bytecode compiled at install time);
-* ``as deployed``: the same without ``__pycache__``, which is what ``stacks/bundling.py`` ships
-  (``--no-compile``, caches stripped): Lambda then compiles every module of the bundle at every
-  cold start. boto3 keeps its bytecode in both (the runtime's copy is precompiled).
+* ``with .pyc``: the directory as pip leaves it (bytecode compiled at install time, timestamp-checked);
+* ``as deployed``: what ``stacks/bundling.py`` ships. With a Python 3.13 at synthesis that is the bundle
+  compiled to hash-based, unchecked ``.pyc`` (compiled here by this interpreter, the same way); without
+  one, the bundle without ``__pycache__``, which Lambda compiles at every cold start. boto3 keeps its
+  bytecode in both (the runtime's copy is precompiled).
 
 The site directories are built once and cached under ``.build/bench-site-<hash>/``.
 """
@@ -43,7 +44,7 @@ BASELINE = "boto3"
 BASELINE_LABEL = 'python -c "import boto3" (baseline)'
 VARIANTS = {
     "pyc": "bundle with .pyc (pip install --target)",
-    "src": "as deployed: no .pyc in the asset, compiled at every cold start",
+    "deployed": "as deployed: what stacks/bundling.py ships (see DEPLOYED_FORM)",
 }
 # Distribution -> top-level names: what the Lambda runtime provides and the bundle never contains.
 RUNTIME_PACKAGES = {
@@ -55,7 +56,7 @@ RUNTIME_PACKAGES = {
     "python-dateutil": ("dateutil",),
     "six": ("six.py",),
 }
-SITE_FORMAT = "1"  # change to rebuild every cached site directory
+SITE_FORMAT = "2"  # change to rebuild every cached site directory
 _CACHES = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 
 
@@ -65,6 +66,7 @@ class Site:
     python: Path  # a bare virtual environment's interpreter: no site-packages
     bundle: Path  # lambdas/requirements.txt installed with pip --target (bytecode compiled)
     bundle_src: Path  # the same, without bytecode
+    bundle_shipped: Path  # the same, compiled to hash-based unchecked .pyc (as stacks/bundling.py does)
     runtime: Path  # boto3 & co. from the project's virtual environment, with bytecode
 
 
@@ -88,7 +90,12 @@ def build_site(build_dir: Path = ROOT / ".build") -> Site:
     )
     root = build_dir / f"bench-site-{digest.hexdigest()[:16]}"
     site = Site(
-        root, root / "venv" / "bin" / "python", root / "bundle", root / "bundle-src", root / "runtime"
+        root,
+        root / "venv" / "bin" / "python",
+        root / "bundle",
+        root / "bundle-src",
+        root / "bundle-shipped",
+        root / "runtime",
     )
     if (root / ".complete").is_file():
         return site
@@ -114,6 +121,8 @@ def build_site(build_dir: Path = ROOT / ".build") -> Site:
                 f"lambdas/requirements.txt installs {leaked}: the Lambda runtime provides them"
             )
         shutil.copytree(staging / "bundle", staging / "bundle-src", ignore=_CACHES)
+        shutil.copytree(staging / "bundle-src", staging / "bundle-shipped")
+        _compile_as_shipped(staging / "bundle-shipped")
         source = _site_packages()
         runtime = staging / "runtime"
         runtime.mkdir()
@@ -149,14 +158,31 @@ def _run(command: list[str], problem: str) -> None:
         raise RuntimeError(f"{problem}:\n{result.stdout}{result.stderr}")
 
 
-def snapshot_code(into: Path) -> tuple[Path, Path]:
+def _compile_as_shipped(tree: Path) -> None:
+    import py_compile
+
+    compileall.compile_dir(
+        tree, quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+    )
+
+
+def deployed_with_bytecode() -> bool:
+    """Whether synthesis on this machine ships bytecode (it needs a Python 3.13: stacks/bundling.py)."""
+    from stacks.bundling import find_lambda_python
+
+    return find_lambda_python() is not None
+
+
+def snapshot_code(into: Path) -> tuple[Path, Path, Path]:
     """Copies of lambdas/optin taken once for the whole run (others may edit the tree meanwhile):
-    one compiled, one without bytecode."""
-    src, pyc = into / "src", into / "pyc"
+    compiled by pip's rule, without bytecode, and compiled as shipped."""
+    src, pyc, shipped = into / "src", into / "pyc", into / "shipped"
     shutil.copytree(LAMBDAS / "optin", src / "optin", ignore=_CACHES)
     shutil.copytree(src / "optin", pyc / "optin")
+    shutil.copytree(src / "optin", shipped / "optin")
     compileall.compile_dir(pyc, quiet=2, workers=0)
-    return src, pyc
+    _compile_as_shipped(shipped)
+    return src, pyc, shipped
 
 
 def lambda_environment(module: str, pythonpath: list[Path]) -> dict[str, str]:
@@ -302,11 +328,13 @@ def measure(reps: int = 20, log: bool = True) -> ColdStartResult:
     started = time.perf_counter()
     site = build_site()
     with tempfile.TemporaryDirectory(prefix="bench-optin-") as tmp:
-        src, pyc = snapshot_code(Path(tmp))
-        runner = _Runner(
-            site,
-            {"pyc": [site.bundle, site.runtime, pyc], "src": [site.bundle_src, site.runtime, src]},
+        src, pyc, shipped = snapshot_code(Path(tmp))
+        deployed = (
+            [site.bundle_shipped, site.runtime, shipped]
+            if deployed_with_bytecode()
+            else [site.bundle_src, site.runtime, src]
         )
+        runner = _Runner(site, {"pyc": [site.bundle, site.runtime, pyc], "deployed": deployed})
         items = [(BASELINE, "pyc")] + [(h, v) for v in VARIANTS for h in HANDLERS]
         samples = {item: Samples() for item in items}
         for module, variant in items:  # warm the page cache; not measured

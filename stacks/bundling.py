@@ -5,8 +5,14 @@ the Lambda platform (manylinux aarch64 wheels for CPython 3.13, ``--only-binary=
 into ``.build/lambda-deps-<hash>/``; the hash covers the requirements file and the target platform, so a
 later synth reuses the directory and needs no network. The asset directory
 ``.build/lambda-asset-<hash>/`` is that tree plus the ``optin`` package (hard links where the file
-system allows, no ``__pycache__``); it is rebuilt only when the dependencies or the code change.
-boto3 and botocore come with the Lambda runtime and are never bundled.
+system allows); it is rebuilt only when the dependencies or the code change. boto3 and botocore come
+with the Lambda runtime and are never bundled.
+
+The asset ships bytecode: every module is compiled by a CPython 3.13 interpreter (the Lambda runtime's
+version) into hash-based, unchecked ``.pyc`` files, since the asset zip keeps no file times and Lambda
+would otherwise compile the bundle at every cold start. The interpreter is ``LAMBDA_PYTHON`` if set, else
+``python3.13`` on the PATH, else one installed by pyenv. Without one, synthesis says so in one line and
+ships source only.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 from stacks import LAMBDAS_DIR, PROJECT_ROOT
 
@@ -26,6 +33,11 @@ PYTHON_VERSION = "3.13"
 PLATFORM = "manylinux2014_aarch64"
 PACKAGE = "optin"
 NEVER_BUNDLED = ("boto3", "botocore", "s3transfer")
+# Installed with a dependency but never loaded in Lambda: libphonenumber's geocoder and carrier-name
+# tables (about 40 MB with their bytecode; the carrier lookup is End User Messaging's, and only the local
+# sandbox's offline lookup reads them, from the virtualenv). tests/infra checks nothing in optin imports them.
+NOT_SHIPPED = ("phonenumbers/geodata", "phonenumbers/carrierdata")
+ASSET_FORMAT = "2"  # part of the asset's name: change it when what goes into an asset changes
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache")
 
 
@@ -58,22 +70,101 @@ def pip_arguments(requirements: Path, target: Path) -> list[str]:
     ]
 
 
-def lambda_asset(lambdas_dir: Path = LAMBDAS_DIR, build_dir: Path = PROJECT_ROOT / ".build") -> Path:
-    """The directory to hand to ``lambda.Code.from_asset``: dependencies plus the ``optin`` package."""
+def lambda_asset(
+    lambdas_dir: Path = LAMBDAS_DIR,
+    build_dir: Path = PROJECT_ROOT / ".build",
+    compiler: Path | Literal["find"] | None = "find",
+) -> Path:
+    """The directory to hand to ``lambda.Code.from_asset``: dependencies plus the ``optin`` package,
+    with CPython 3.13 bytecode when ``compiler`` (by default: the one found) is there."""
     requirements = lambdas_dir / "requirements.txt"
     dependencies = _dependencies(requirements, build_dir)
-    code_hash = _tree_hash(lambdas_dir / PACKAGE)
-    asset = build_dir / f"lambda-asset-{dependencies.name.removeprefix('lambda-deps-')}-{code_hash}"
+    python = find_lambda_python() if compiler == "find" else compiler
+    code_hash = _tree_hash(lambdas_dir / PACKAGE, salt=f"{ASSET_FORMAT} {NOT_SHIPPED}")
+    flavour = f"pyc{PYTHON_VERSION.replace('.', '')}" if python else "src"
+    asset = build_dir / f"lambda-asset-{dependencies.name.removeprefix('lambda-deps-')}-{code_hash}-{flavour}"
     if not asset.is_dir():
         staging = Path(tempfile.mkdtemp(prefix=".lambda-asset-", dir=build_dir))
         shutil.copytree(dependencies, staging, dirs_exist_ok=True, copy_function=_link_or_copy)
         (staging / ".complete").unlink()
+        for unused in NOT_SHIPPED:
+            shutil.rmtree(staging / unused, ignore_errors=True)
         shutil.copytree(lambdas_dir / PACKAGE, staging / PACKAGE, ignore=_IGNORED)
+        if python:
+            compile_bytecode(python, staging)
         _publish(staging, asset)
     for stale in build_dir.glob("lambda-asset-*"):
         if stale != asset:
             shutil.rmtree(stale, ignore_errors=True)
     return asset
+
+
+_announced = False
+
+
+def find_lambda_python() -> Path | None:
+    """A CPython of the Lambda runtime's version (see the module docs), or None after saying, once per
+    process, that the asset ships source only."""
+    global _announced
+    candidates = [os.environ.get("LAMBDA_PYTHON"), shutil.which(f"python{PYTHON_VERSION}")]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    candidates += [
+        str(p) for p in sorted(pyenv_root.glob(f"versions/{PYTHON_VERSION}.*/bin/python{PYTHON_VERSION}"))
+    ]
+    for candidate in filter(None, candidates):
+        if _is_lambda_python(Path(candidate)):
+            return Path(candidate)
+    if not _announced:
+        print(
+            f"Lambda bundle: no Python {PYTHON_VERSION} found (set LAMBDA_PYTHON): shipping source only, so "
+            "each cold start compiles the bundle.",
+            file=sys.stderr,
+        )
+        _announced = True
+    return None
+
+
+def _is_lambda_python(python: Path) -> bool:
+    try:
+        result = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
+            [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0 and result.stdout.strip() == PYTHON_VERSION
+
+
+def compile_bytecode(python: Path, tree: Path) -> None:
+    """Compile every module under ``tree`` with ``python``: hash-based unchecked ``.pyc`` (valid without
+    file times, never re-validated), with the paths the modules have in Lambda (/var/task)."""
+    result = subprocess.run(  # noqa: S603 - a fixed argument list, no shell
+        [
+            str(python),
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            "-s",
+            str(tree),
+            "-p",
+            "/var/task",
+            str(tree),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # compileall exits 1 when some file does not compile (e.g. a package's Python 2 test data); the
+    # modules that do compile are still written, and those that do not are loaded from source.
+    if result.returncode not in (0, 1):
+        raise BundlingError(f"compiling the Lambda bundle failed:\n{result.stderr.strip()}")
 
 
 def _dependencies(requirements: Path, build_dir: Path) -> Path:
@@ -126,8 +217,8 @@ def _publish(staging: Path, target: Path) -> None:
             raise
 
 
-def _tree_hash(root: Path) -> str:
-    digest = hashlib.sha256()
+def _tree_hash(root: Path, salt: str = "") -> str:
+    digest = hashlib.sha256(salt.encode())
     for path in sorted(root.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
             digest.update(path.relative_to(root).as_posix().encode() + b"\0")
