@@ -44,7 +44,7 @@ BASELINE = "boto3"
 BASELINE_LABEL = 'python -c "import boto3" (baseline)'
 VARIANTS = {
     "pyc": "bundle with .pyc (pip install --target)",
-    "deployed": "as deployed: what stacks/bundling.py ships (see DEPLOYED_FORM)",
+    "deployed": "as deployed: what stacks/bundling.py ships (unchecked-hash .pyc with a Python 3.13)",
 }
 # Distribution -> top-level names: what the Lambda runtime provides and the bundle never contains.
 RUNTIME_PACKAGES = {
