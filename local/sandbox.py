@@ -41,7 +41,7 @@ from local.events import LambdaContext
 from local.fake_scheduler import FakeScheduler, ScheduleClock, sender_invoker
 from local.fake_whatsapp import FakeWhatsApp, Received
 from local.outbox import Message, Outbox
-from local.tables import create_tables
+from local.tables import create_tables, fast_moto_transactions
 from local.text_delivery import text_events
 from optin.adapters.contact_store import delivery_to_map
 from optin.adapters.whatsapp_graph import GraphApiTransport, StaticToken
@@ -121,6 +121,10 @@ class Sandbox:
         self.whatsapp = FakeWhatsApp(on_request=on_whatsapp)
         self._mock = mock_aws()
         self._mock.start()
+        # Transactions back up only what they touch (moto copies whole tables), so the sandbox stays small
+        # and fast as contacts pile up; tests/test_tables.py shows the emulation behaves the same.
+        self._fast_transactions = fast_moto_transactions()
+        self._fast_transactions.__enter__()
         try:
             self.whatsapp.start()
             base = load_settings()
@@ -162,6 +166,7 @@ class Sandbox:
             install(self.deps)
         except BaseException:
             self.whatsapp.stop()
+            self._fast_transactions.__exit__(None, None, None)
             self._mock.stop()
             raise
         # One invocation at a time, like one Lambda execution environment; data reads wait too.
@@ -177,6 +182,7 @@ class Sandbox:
     def close(self) -> None:
         install(None)
         self.whatsapp.stop()
+        self._fast_transactions.__exit__(None, None, None)
         self._mock.stop()
 
     def _note(self, line: str) -> None:
