@@ -27,7 +27,7 @@ class FormTokenKey(Construct):
         self.secret = secretsmanager.Secret(
             self,
             "Key",
-            description="sms-optin: HMAC key of the form's fill-time tokens (GET /form-token, POST /register)",
+            description="sms-optin: signing key of the form's fill-time tokens (GET /form-token, POST /register)",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=KEY_LENGTH,
                 exclude_punctuation=True,

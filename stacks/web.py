@@ -203,8 +203,8 @@ class WebHosting(Construct):
         acknowledge(
             self.distribution,
             "AwsSolutions-CFR2",
-            "The distribution serves static files only; the API behind the form has its own throttling "
-            "and optional WAF rate rule, which is where abuse is limited.",
+            "The distribution serves static files only; the API behind the form has its own throttling, "
+            "WAF web ACL and the functions' abuse limits, which is where abuse is limited.",
         )
         acknowledge(
             self.distribution,
