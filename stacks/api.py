@@ -1,4 +1,5 @@
-"""The REST API: ``POST /register`` and ``POST /validate`` on stage ``v1``.
+"""The REST API on stage ``v1``: ``POST /register``, ``POST /validate``, ``GET /form-token`` and the
+IAM-signed ``POST /broadcasts``.
 
 Request bodies are checked against JSON-schema models before a function runs. The models check shape
 only (a JSON object of bounded size, string fields of bounded length, a boolean consent): field-level
@@ -7,7 +8,8 @@ per field. The lengths come from ``optin.limits``, the handlers' own limits.
 
 A REST API has no body-size setting: every handler refuses a body above its limit with a 400
 (``body_too_large``), and with WAF on, a size rule blocks such bodies before they reach Lambda (whose
-6 MB invocation limit would otherwise answer for bodies API Gateway still takes, up to 10 MB).
+6 MB invocation limit would otherwise answer for bodies API Gateway still takes, up to 10 MB). The web
+ACL itself is its own construct (``stacks/waf.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from optin import limits
@@ -26,6 +27,8 @@ from stacks.nag import acknowledge
 
 STAGE = "v1"
 CORS_HEADERS = ("Content-Type",)
+# The header a cross-origin page sends its AWS WAF token in (the cookie is not sent cross-site).
+WAF_TOKEN_HEADER = "X-Aws-Waf-Token"  # noqa: S105 -- a header name, not a secret
 
 
 def _object(title: str, max_properties: int, **fields: apigw.JsonSchema) -> apigw.JsonSchema:
@@ -67,13 +70,6 @@ BROADCAST_SCHEMA = _object(
     broadcastId=_string(limits.MAX_BROADCAST_ID_LENGTH),
     cursor=_string(limits.MAX_CURSOR_LENGTH),
 )
-# The answer of WAF's body size rule, in the handlers' error shape (a WAF custom response body).
-BODY_TOO_LARGE_KEY = "BodyTooLarge"
-BODY_TOO_LARGE = (
-    '{"message": "Some fields are not valid.", '
-    f'"errors": {{"body": "The request body must be at most {limits.MAX_FORM_BODY_BYTES} bytes '
-    f'({limits.MAX_BROADCAST_BODY_BYTES} for broadcasts)."}}, "codes": {{"body": "body_too_large"}}}}'
-)
 
 
 def _error_template(why: str, code: str) -> dict[str, str]:
@@ -95,16 +91,18 @@ class RegistrationApi(Construct):
         routes: Mapping[str, tuple[lambda_.IFunction, apigw.JsonSchema]],
         allowed_origins: Sequence[str],
         iam_routes: Mapping[str, tuple[lambda_.IFunction, apigw.JsonSchema]] | None = None,
+        read_routes: Mapping[str, lambda_.IFunction] | None = None,
         throttle_rate: int,
         throttle_burst: int,
         log_retention: logs.RetentionDays,
         cloudwatch_role: bool,
-        waf_rate_limit: int | None,
+        waf_token_header: bool = False,
     ) -> None:
-        """``routes`` maps a path (``register``) to its function and request JSON schema.
+        """``routes`` maps a path (``register``) to its function and request JSON schema (POST);
+        ``read_routes`` maps a path (``form-token``) to the function answering its GET, which has no body.
 
         ``allowed_origins`` is the CORS allowlist; empty means no cross-origin browser access.
-        ``waf_rate_limit`` (requests per IP per 5 minutes) attaches a WAF web ACL when set.
+        ``waf_token_header`` lets browsers send the AWS WAF token header (``wafChallenge``).
         """
         super().__init__(scope, construct_id)
         self.allowed_origins = tuple(allowed_origins)
@@ -146,8 +144,8 @@ class RegistrationApi(Construct):
             default_cors_preflight_options=(
                 apigw.CorsOptions(
                     allow_origins=list(self.allowed_origins),
-                    allow_methods=["OPTIONS", "POST"],
-                    allow_headers=list(CORS_HEADERS),
+                    allow_methods=["OPTIONS", "GET", "POST"] if read_routes else ["OPTIONS", "POST"],
+                    allow_headers=[*CORS_HEADERS, *([WAF_TOKEN_HEADER] if waf_token_header else [])],
                     max_age=None,
                 )
                 if self.allowed_origins
@@ -175,23 +173,19 @@ class RegistrationApi(Construct):
                 request_validator=validator,
                 authorization_type=authorization,
             )
+        for path, function in (read_routes or {}).items():
+            # No body, so no model; the stage's throttling and the web ACL's rules still apply.
+            self.api.root.add_resource(path).add_method(
+                "GET", apigw.LambdaIntegration(function), authorization_type=apigw.AuthorizationType.NONE
+            )
         self._cors_on_errors()
 
-        self.web_acl: wafv2.CfnWebACL | None = None
-        if waf_rate_limit is not None:
-            self.web_acl = self._web_acl(waf_rate_limit)
-        else:
-            acknowledge(
-                self.api,
-                "AwsSolutions-APIG3",
-                "A WAF web ACL is optional (context waf=true adds one with a per-IP rate rule); without it "
-                "the stage's throttling and the handlers' per-number cooldowns bound abuse.",
-            )
         acknowledge(
             self.api,
             "AwsSolutions-APIG4",
-            "The sign-up form is public by design: anyone may submit a number. Abuse is bounded by "
-            "throttling, the optional WAF rate rule and per-number cooldowns in the handlers.",
+            "The sign-up form is public by design: anyone may submit a number. Abuse is bounded by the "
+            "stage throttle, the WAF rules, the functions' spend breaker, number-range and per-IP limits, "
+            "and per-number cooldowns.",
         )
         acknowledge(
             self.api,
@@ -206,6 +200,16 @@ class RegistrationApi(Construct):
                 "The account-level role API Gateway needs for execution logging; this AWS managed policy "
                 "is the one AWS documents for it and grants only CloudWatch Logs writes.",
             )
+
+    def without_firewall(self) -> None:
+        """Record why cdk-nag's WAF finding is accepted when the deployment turns WAF off."""
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG3",
+            "WAF is on by default; this deployment turned it off (context waf=false), e.g. because another "
+            "firewall fronts the API. The stage throttle and the functions' spend breaker, number-range "
+            "and per-IP limits still bound abuse and cost.",
+        )
 
     @property
     def url(self) -> str:
@@ -260,100 +264,3 @@ class RegistrationApi(Construct):
             self.api.add_gateway_response(
                 f"Cors{response_type.response_type}", type=response_type, response_headers=headers
             )
-
-    def _web_acl(self, rate_limit: int) -> wafv2.CfnWebACL:
-        metric = "SmsOptinApi"
-        web_acl = wafv2.CfnWebACL(
-            self,
-            "WebAcl",
-            scope="REGIONAL",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=_visibility(metric),
-            custom_response_bodies={
-                BODY_TOO_LARGE_KEY: wafv2.CfnWebACL.CustomResponseBodyProperty(
-                    content=BODY_TOO_LARGE, content_type="APPLICATION_JSON"
-                )
-            },
-            rules=[
-                wafv2.CfnWebACL.RuleProperty(
-                    name="RatePerIp",
-                    priority=0,
-                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                            aggregate_key_type="IP", limit=rate_limit, evaluation_window_sec=300
-                        )
-                    ),
-                    visibility_config=_visibility(f"{metric}RatePerIp"),
-                ),
-                wafv2.CfnWebACL.RuleProperty(
-                    name="BodySize",
-                    priority=1,
-                    action=wafv2.CfnWebACL.RuleActionProperty(
-                        block=wafv2.CfnWebACL.BlockActionProperty(
-                            custom_response=wafv2.CfnWebACL.CustomResponseProperty(
-                                response_code=400, custom_response_body_key=BODY_TOO_LARGE_KEY
-                            )
-                        )
-                    ),
-                    statement=_body_too_large(),
-                    visibility_config=_visibility(f"{metric}BodySize"),
-                ),
-            ],
-        )
-        wafv2.CfnWebACLAssociation(
-            self,
-            "WebAclAssociation",
-            resource_arn=self.api.deployment_stage.stage_arn,
-            web_acl_arn=web_acl.attr_arn,
-        )
-        return web_acl
-
-
-def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-    return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
-    )
-
-
-def _body_larger_than(size: int) -> wafv2.CfnWebACL.StatementProperty:
-    """The body is over ``size`` bytes. A body past what WAF inspects (16 KB for API Gateway by
-    default) counts as over: oversize handling MATCH."""
-    return wafv2.CfnWebACL.StatementProperty(
-        size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
-            comparison_operator="GT",
-            size=size,
-            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
-                body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
-            ),
-            text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
-        )
-    )
-
-
-def _body_too_large() -> wafv2.CfnWebACL.StatementProperty:
-    """Over the broadcast limit anywhere, or over the form limit outside ``/broadcasts``: the handlers'
-    limits (``optin.limits``), enforced before Lambda."""
-    broadcasts = wafv2.CfnWebACL.StatementProperty(
-        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-            positional_constraint="ENDS_WITH",
-            search_string="/broadcasts",
-            text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="LOWERCASE")],
-        )
-    )
-    form_body_too_large = wafv2.CfnWebACL.StatementProperty(
-        and_statement=wafv2.CfnWebACL.AndStatementProperty(
-            statements=[
-                _body_larger_than(limits.MAX_FORM_BODY_BYTES),
-                wafv2.CfnWebACL.StatementProperty(
-                    not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=broadcasts)
-                ),
-            ]
-        )
-    )
-    return wafv2.CfnWebACL.StatementProperty(
-        or_statement=wafv2.CfnWebACL.OrStatementProperty(
-            statements=[_body_larger_than(limits.MAX_BROADCAST_BODY_BYTES), form_body_too_large]
-        )
-    )

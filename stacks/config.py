@@ -31,6 +31,8 @@ PINPOINT_END_OF_SUPPORT_DATE = "2026-10-30"
 BACKUP_RETENTION_DAYS = 1461
 # SIMULATOR is requested through numberMode=simulator; these are the types of a real number.
 NUMBER_TYPES = ("TOLL_FREE", "TEN_DLC", "LONG_CODE")
+# WAF rate-based rules: at most this many requests per client IP per 5-minute window (WAF's maximum).
+WAF_MAX_RATE_LIMIT = 2_000_000_000
 # CloudWatch Logs retention periods (days) and their aws_logs.RetentionDays names.
 LOG_RETENTION = {
     1: "ONE_DAY",
@@ -84,6 +86,18 @@ _SETTINGS_ALWAYS = {
     "resendCooldownSeconds": ("RESEND_COOLDOWN_SECONDS", "int", "resend_cooldown_seconds"),
     "maxConfirmationsPerDay": ("MAX_CONFIRMATIONS_PER_DAY", "int", "max_confirmations_per_day"),
     "lookupCacheDays": ("LOOKUP_CACHE_DAYS", "int", "lookup_cache_days"),
+    # Abuse and cost protection (optin.abuse): the spend circuit breaker, number ranges, the per-IP
+    # limit in code, and form friction. 0 turns a limit off.
+    "spendTextsPerHour": ("SPEND_TEXTS_PER_HOUR", "int", "spend_texts_per_hour"),
+    "spendTextsPerDay": ("SPEND_TEXTS_PER_DAY", "int", "spend_texts_per_day"),
+    "spendLookupsPerHour": ("SPEND_LOOKUPS_PER_HOUR", "int", "spend_lookups_per_hour"),
+    "spendLookupsPerDay": ("SPEND_LOOKUPS_PER_DAY", "int", "spend_lookups_per_day"),
+    "rangeRegistrationsPerHour": ("RANGE_REGISTRATIONS_PER_HOUR", "int", "range_registrations_per_hour"),
+    "rangeTrailingDigits": ("RANGE_TRAILING_DIGITS", "int", "range_trailing_digits"),
+    "rangeBlockSeconds": ("RANGE_BLOCK_SECONDS", "int", "range_block_seconds"),
+    "ipRegistrationsPerHour": ("IP_REGISTRATIONS_PER_HOUR", "int", "ip_registrations_per_hour"),
+    "requireFormToken": ("REQUIRE_FORM_TOKEN", "bool", "require_form_token"),
+    "formMinFillSeconds": ("FORM_MIN_FILL_SECONDS", "int", "form_min_fill_seconds"),
 }
 # Passed through only when set in context; the handlers' defaults apply otherwise.
 _SETTINGS_OPTIONAL = {
@@ -149,6 +163,9 @@ class Config:
     api_gateway_cloudwatch_role: bool
     waf: bool
     waf_rate_limit: int
+    waf_register_rate_limit: int
+    waf_validate_rate_limit: int
+    waf_challenge: bool
     log_retention_days: int
     alarm_email: str | None
     inbound_max_concurrency: int
@@ -189,8 +206,15 @@ class Config:
             api_throttle_rate=read.integer("apiThrottleRate", 10, minimum=1, maximum=10_000),
             api_throttle_burst=read.integer("apiThrottleBurst", 20, minimum=1, maximum=5_000),
             api_gateway_cloudwatch_role=read.boolean("apiGatewayCloudWatchRole", True),
-            waf=read.boolean("waf", False),
-            waf_rate_limit=read.integer("wafRateLimit", 100, minimum=10, maximum=2_000_000_000),
+            waf=read.boolean("waf", True),
+            waf_rate_limit=read.integer("wafRateLimit", 100, minimum=10, maximum=WAF_MAX_RATE_LIMIT),
+            waf_register_rate_limit=read.integer(
+                "wafRegisterRateLimit", 20, minimum=10, maximum=WAF_MAX_RATE_LIMIT
+            ),
+            waf_validate_rate_limit=read.integer(
+                "wafValidateRateLimit", 60, minimum=10, maximum=WAF_MAX_RATE_LIMIT
+            ),
+            waf_challenge=read.boolean("wafChallenge", False),
             log_retention_days=read.choice("logRetentionDays", 30, tuple(LOG_RETENTION)),
             alarm_email=read.optional_pattern("alarmEmail", _EMAIL, "an email address"),
             inbound_max_concurrency=read.integer("inboundMaxConcurrency", 5, minimum=2, maximum=1000),
@@ -210,6 +234,11 @@ class Config:
             settings_environment=settings_environment,
         )
         read.reject_unknown()
+        if config.waf_challenge and not config.waf:
+            raise ConfigError(
+                "context key 'wafChallenge' needs 'waf' on: the challenge is a rule of the API's WAF "
+                "web ACL (set -c waf=true, or leave wafChallenge false)"
+            )
         return config
 
     @property
@@ -228,6 +257,13 @@ class Config:
                 f"numberMode={self.number.mode} sends to real phones, but no alarmEmail is set: the "
                 "stack's alarms (dead-letter queues, function errors, API 5xx) will notify nobody. "
                 "Set -c alarmEmail=you@example.com."
+            )
+        if self.number.mode in ("new", "existing") and not self.waf:
+            found.append(
+                f"numberMode={self.number.mode} with waf=false: the public form has no per-IP rate rules "
+                "and no IP reputation list at the edge; only the stage throttle and the functions' "
+                "limits (spend breaker, number ranges, per-IP registrations) stand in front of paid "
+                "lookups and texts. Leave waf on unless another firewall fronts the API."
             )
         return tuple(found)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -13,6 +15,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from stacks.functions import METRICS_NAMESPACE
 
 PERIOD = Duration.minutes(5)
 
@@ -86,6 +90,50 @@ class Monitoring(Construct):
             api.metric_server_error(period=PERIOD, statistic="Sum"),
             threshold=5,
             description="The API answered 5xx repeatedly (AWS failures or handler errors).",
+        )
+
+    def spend_limit_reached(self, services: Sequence[str]) -> cloudwatch.Alarm:
+        """Any refusal by the spend circuit breaker, summed over the functions that pay (``services``).
+        The functions count one ``SpendLimitReached`` per refusal with only Powertools' ``service``
+        dimension (the function's POWERTOOLS_SERVICE_NAME)."""
+        metrics = {
+            f"s{index}": cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name="SpendLimitReached",
+                dimensions_map={"service": service},
+                statistic="Sum",
+                period=PERIOD,
+            )
+            for index, service in enumerate(services)
+        }
+        return self._alarm(
+            "SpendLimitAlarm",
+            cloudwatch.MathExpression(
+                expression=" + ".join(f"FILL({name}, 0)" for name in metrics),
+                using_metrics=metrics,
+                label="SpendLimitReached",
+                period=PERIOD,
+            ),
+            threshold=1,
+            description="The spend circuit breaker is refusing paid lookups or confirmation texts: "
+            "/register and /validate answer 503 capacity until the hour or day rolls over. An attack, "
+            "or real demand above spendTextsPerHour/Day, spendLookupsPerHour/Day.",
+        )
+
+    def range_blocked(self, service: str) -> cloudwatch.Alarm:
+        """A number range was blocked for SMS pumping (``service``: the registration function)."""
+        return self._alarm(
+            "RangeBlockedAlarm",
+            cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name="RangeBlocked",
+                dimensions_map={"service": service},
+                statistic="Sum",
+                period=PERIOD,
+            ),
+            threshold=1,
+            description="A number range got more than rangeRegistrationsPerHour registrations in an hour "
+            "and gets no texts for rangeBlockSeconds: the signature of SMS pumping.",
         )
 
     def _alarm(

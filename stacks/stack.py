@@ -1,5 +1,5 @@
 """The one stack: composes messaging, delivery events, data and its backup, functions, the inbound
-pipeline, the API and monitoring."""
+pipeline, the API and its firewall, the form-token key, the form's hosting and monitoring."""
 
 from __future__ import annotations
 
@@ -18,22 +18,26 @@ from stacks.custom_channel import CustomChannel
 from stacks.data import CONTACTS, IDEMPOTENCY, LOOKUP_CACHE, ContactsData
 from stacks.delivery_events import DeliveryEvents
 from stacks.followups import FollowUpScheduling
+from stacks.form_token import FormTokenKey
 from stacks.functions import Functions, FunctionSpec
 from stacks.inbound import InboundPipeline
 from stacks.messaging import US_SIMULATOR_DESTINATIONS, Messaging
 from stacks.monitoring import Monitoring
+from stacks.waf import ApiFirewall
 from stacks.web import WebHosting
 
 REGISTRATION = FunctionSpec(
     name="Registration",
     handler="optin.handlers.registration.handler",
     service="registration",
-    description="POST /register: validate the number, record consent, send the confirmation SMS",
+    description="POST /register: validate the number, record consent, send the confirmation SMS; "
+    "GET /form-token",
     timeout_seconds=15,  # a carrier lookup, DynamoDB and one SMS; API Gateway waits at most 29 s
     validates_numbers=True,
     sends_sms=True,
     syncs_endpoints=True,
-    tables=(CONTACTS, LOOKUP_CACHE),
+    # Idempotency holds the abuse counters too (spend, number ranges, client IPs).
+    tables=(CONTACTS, LOOKUP_CACHE, IDEMPOTENCY),
 )
 PHONE_VALIDATION = FunctionSpec(
     name="PhoneValidation",
@@ -42,7 +46,7 @@ PHONE_VALIDATION = FunctionSpec(
     description="POST /validate: check a number (cached carrier lookup) before the form is submitted",
     timeout_seconds=10,
     validates_numbers=True,
-    tables=(LOOKUP_CACHE,),
+    tables=(LOOKUP_CACHE, IDEMPOTENCY),  # the spend counters live in Idempotency
 )
 INBOUND_SMS = FunctionSpec(
     name="InboundSms",
@@ -127,7 +131,16 @@ class SmsOptinStack(Stack):
         self.config = config
         # The form's site comes first: its origin is the API's first CORS origin. Its CSP names the
         # API's origin, which is only known once the API exists (resolved at synthesis).
-        self.web = WebHosting(self, "Web", api_origin=lambda: self.api.origin) if config.web else None
+        self.web = (
+            WebHosting(
+                self,
+                "Web",
+                api_origin=lambda: self.api.origin,
+                waf_sdk_origin=lambda: self.firewall.sdk_origin if self.firewall else None,
+            )
+            if config.web
+            else None
+        )
         site = (self.web.origin,) if self.web else ()
         self.allowed_origins = (*site, *config.allowed_origins, *extra_origins)
 
@@ -178,6 +191,8 @@ class SmsOptinStack(Stack):
         )
         for spec, function in self.functions:
             self._grant(spec, function)
+        self.form_token_key = FormTokenKey(self, "FormToken")
+        self.form_token_key.grant_signing(self.functions[REGISTRATION.name])
         # Confirming schedules a contact's steps and opting out deletes them; a late step reschedules itself.
         self.follow_ups.grant_scheduling(self.functions[INBOUND_SMS.name], delete=True)
         self.follow_ups.grant_scheduling(self.functions[FOLLOW_UP.name], delete=False)
@@ -212,13 +227,32 @@ class SmsOptinStack(Stack):
                 "validate": (self.functions[PHONE_VALIDATION.name], VALIDATE_SCHEMA),
             },
             iam_routes={"broadcasts": (self.functions[BROADCASTS.name], BROADCAST_SCHEMA)},
+            # The form asks for its signed fill-time token; the registration function signs it.
+            read_routes={"form-token": self.functions[REGISTRATION.name]},
             allowed_origins=self.allowed_origins,
             throttle_rate=config.api_throttle_rate,
             throttle_burst=config.api_throttle_burst,
             log_retention=config.log_retention,
             cloudwatch_role=config.api_gateway_cloudwatch_role,
-            waf_rate_limit=config.waf_rate_limit if config.waf else None,
+            waf_token_header=config.waf_challenge,
         )
+        self.firewall = (
+            ApiFirewall(
+                self,
+                "Firewall",
+                stage=self.api.api.deployment_stage,
+                name=f"{config.stack_name}-api",
+                rate_limit=config.waf_rate_limit,
+                register_rate_limit=config.waf_register_rate_limit,
+                validate_rate_limit=config.waf_validate_rate_limit,
+                challenge=config.waf_challenge,
+                log_retention=config.log_retention,
+            )
+            if config.waf
+            else None
+        )
+        if self.firewall is None:
+            self.api.without_firewall()
 
         if self.web:
             self.web.publish(self.site_config())
@@ -254,6 +288,8 @@ class SmsOptinStack(Stack):
         )
         self.monitoring.queue_age(self.inbound.queue)
         self.monitoring.api_server_errors(self.api.api)
+        self.monitoring.spend_limit_reached([REGISTRATION.service, PHONE_VALIDATION.service])
+        self.monitoring.range_blocked(REGISTRATION.service)
         for spec, function in self.functions:
             self.monitoring.function_errors(spec.name, function)
 
@@ -288,7 +324,7 @@ class SmsOptinStack(Stack):
     def site_config(self) -> dict[str, object]:
         """The form's config.json: where the API is, and the disclosure it shows beside the consent box."""
         settings = self.config.settings
-        return {
+        config: dict[str, object] = {
             "apiBaseUrl": self.api.url.rstrip("/"),
             "brandName": settings.brand,
             "messageFrequency": settings.message_frequency,
@@ -297,6 +333,11 @@ class SmsOptinStack(Stack):
             "defaultCountry": settings.default_country,
             "countries": list(settings.allowed_countries),
         }
+        if self.firewall and self.firewall.integration_url:
+            # AWS WAF's JavaScript integration for the challenge on POST /register: the page loads
+            # <wafIntegrationUrl>/challenge.js and sends the token it gets as the X-Aws-Waf-Token header.
+            config["wafIntegrationUrl"] = self.firewall.integration_url
+        return config
 
     def _grant(self, spec: FunctionSpec, function: lambda_.Function) -> None:
         if spec.validates_numbers:
@@ -312,7 +353,10 @@ class SmsOptinStack(Stack):
 
     def _outputs(self) -> None:
         outputs = {
-            "ApiUrl": (self.api.url, "Base URL of the REST API (stage v1): POST register, POST validate"),
+            "ApiUrl": (
+                self.api.url,
+                "Base URL of the REST API (stage v1): POST register, POST validate, GET form-token",
+            ),
             "TwoWayTopicArn": (self.messaging.topic.topic_arn, "SNS topic receiving inbound SMS"),
             "OriginationIdentity": (self.messaging.origination_identity_arn, "Phone number ARN we send from"),
             "OwnNumbers": (self.messaging.own_numbers, "Our number(s) in E.164"),
@@ -351,6 +395,13 @@ class SmsOptinStack(Stack):
         }
         if self.web:
             outputs["SiteUrl"] = (self.web.url, "The registration form (CloudFront)")
+        if self.firewall:
+            outputs["WafLogGroupName"] = (self.firewall.log_group.log_group_name, "WAF logs of the API")
+            if self.firewall.integration_url:
+                outputs["WafIntegrationUrl"] = (
+                    self.firewall.integration_url,
+                    "AWS WAF JavaScript integration URL (load <url>/challenge.js on a form of your own)",
+                )
         if self.messaging.pinpoint_project_id:
             outputs["PinpointProjectId"] = (
                 self.messaging.pinpoint_project_id,

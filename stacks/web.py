@@ -2,9 +2,9 @@
 
 CloudFront reads the bucket through origin access control (the bucket blocks all public access),
 serves HTTPS only, and adds security headers, including a Content-Security-Policy that allows only
-the site itself and the API's origin. The ``web/`` files are deployed with a generated
-``config.json`` that carries the API URL and the disclosure texts, so the same files work locally
-and deployed.
+the site itself and the API's origin (and, with ``wafChallenge``, AWS WAF's integration origin). The
+``web/`` files are deployed with a generated ``config.json`` that carries the API URL and the
+disclosure texts, so the same files work locally and deployed.
 """
 
 from __future__ import annotations
@@ -37,17 +37,19 @@ class _Later:
         return self._produce()
 
 
-def content_security_policy(api_origin: str) -> str:
-    """Only the site itself, plus the API for fetch; nothing inline, no frames, no plugins."""
+def content_security_policy(api_origin: str, waf_sdk_origin: str | None = None) -> str:
+    """Only the site itself, plus the API for fetch; nothing inline, no frames, no plugins. With the
+    WAF challenge on, AWS WAF's integration origin may serve a script and be fetched from, too."""
+    waf = f" {waf_sdk_origin}" if waf_sdk_origin else ""
     return "; ".join(
         (
             "default-src 'none'",
-            "script-src 'self'",
+            f"script-src 'self'{waf}",
             "style-src 'self'",
             "img-src 'self'",
             "font-src 'self'",
             "manifest-src 'self'",
-            f"connect-src 'self' {api_origin}",
+            f"connect-src 'self' {api_origin}{waf}",
             "form-action 'self'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
@@ -59,8 +61,17 @@ def content_security_policy(api_origin: str) -> str:
 class WebHosting(Construct):
     """The form's bucket and distribution. Call :meth:`publish` once the API exists."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, api_origin: Callable[[], str]) -> None:
-        """``api_origin`` returns the API's origin (``https://<id>.execute-api.<region>.<suffix>``)."""
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api_origin: Callable[[], str],
+        waf_sdk_origin: Callable[[], str | None] = lambda: None,
+    ) -> None:
+        """``api_origin`` returns the API's origin (``https://<id>.execute-api.<region>.<suffix>``);
+        ``waf_sdk_origin`` the origin of AWS WAF's JavaScript integration, or None without the challenge.
+        Both are asked for at synthesis, once the API and its firewall exist."""
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
             self,
@@ -72,11 +83,11 @@ class WebHosting(Construct):
             # The deployment below removes its files on stack deletion, so the empty bucket can go too.
             removal_policy=RemovalPolicy.DESTROY,
         )
-        csp = Lazy.string(_Later(lambda: content_security_policy(api_origin())))
+        csp = Lazy.string(_Later(lambda: content_security_policy(api_origin(), waf_sdk_origin())))
         self.headers = cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
-            comment="sms-optin form: CSP allowing only the site and the API, HSTS, no framing",
+            comment="sms-optin form: CSP allowing only the site and the API (and WAF's SDK), HSTS, no framing",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
                     content_security_policy=csp, override=True
@@ -192,8 +203,8 @@ class WebHosting(Construct):
         acknowledge(
             self.distribution,
             "AwsSolutions-CFR2",
-            "The distribution serves static files only; the API behind the form has its own throttling "
-            "and optional WAF rate rule, which is where abuse is limited.",
+            "The distribution serves static files only; the API behind the form has its own throttling, "
+            "WAF web ACL and the functions' abuse limits, which is where abuse is limited.",
         )
         acknowledge(
             self.distribution,

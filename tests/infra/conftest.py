@@ -1,15 +1,18 @@
 """Synthesizes the app once per session: one App, one stack per variant, cdk-nag applied, one synth.
 
-Variants (together they cover the number modes, Pinpoint on and off, both publish modes, WAF, CORS,
-the stack's own configuration set and an existing one, backups on and off):
+Variants (together they cover the number modes, Pinpoint on and off, both publish modes, WAF on and
+off, the WAF challenge, CORS, the stack's own configuration set and an existing one, backups on and off):
 
-* ``default``: cdk.json as shipped — simulator number, Pinpoint off, topic policy, no WAF, no origins,
-  the stack's configuration set and protect configuration (ALLOW), backups for 1461 days.
-* ``new``: a new US toll-free number, the role publish mode, WAF, one CORS origin, an existing
-  configuration set, traffic filtering (FILTER), no backups, alarm email.
+* ``default``: cdk.json as shipped — simulator number, Pinpoint off, topic policy, WAF on (no
+  challenge), no origins, the stack's configuration set and protect configuration (ALLOW), backups for
+  1461 days, the abuse limits at their defaults.
+* ``new``: a new US toll-free number, the role publish mode, WAF with its own rate limits, one CORS
+  origin, an existing configuration set, traffic filtering (FILTER), no backups, alarm email, no form.
 * ``existing``: an existing number by ARN, Pinpoint on, the role publish mode, two CORS origins,
-  backups for 400 days.
+  backups for 400 days, WAF off.
 * ``regional``: cdk.json as shipped, in a concrete account and region, as the CDK CLI synthesizes.
+* ``challenge``: the hosted form with the WAF challenge, requireFormToken, and every abuse limit
+  changed (``infra_helpers.CHALLENGE``), alarm email.
 """
 
 from __future__ import annotations

@@ -12,6 +12,22 @@ EXISTING_ARN = "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-0123
 ORIGIN = "https://optin.example.com"
 ORIGINS = ("https://www.example.com", "http://localhost:8000")
 
+# Form friction and the abuse limits away from their defaults, with the WAF challenge on the hosted form.
+CHALLENGE: dict[str, Any] = {
+    "wafChallenge": True,
+    "requireFormToken": True,
+    "formMinFillSeconds": 5,
+    "spendTextsPerHour": 50,
+    "spendTextsPerDay": "500",
+    "spendLookupsPerHour": 100,
+    "spendLookupsPerDay": 1000,
+    "rangeRegistrationsPerHour": 6,
+    "rangeTrailingDigits": 3,
+    "rangeBlockSeconds": 3600,
+    "ipRegistrationsPerHour": 0,  # 0 turns the per-IP limit in code off
+    "alarmEmail": "ops@example.com",
+}
+
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "new": {
@@ -20,6 +36,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "numberType": "TOLL_FREE",
         "waf": True,
         "wafRateLimit": 300,
+        "wafRegisterRateLimit": 15,
+        "wafValidateRateLimit": "45",  # the -c form: a string
         "allowedOrigins": [ORIGIN],
         "configurationSet": "optin-events",  # an existing set: ours is not created
         "protectFilter": True,
@@ -39,8 +57,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "twoWayChannelRole": True,
         "allowedOrigins": ",".join(ORIGINS),  # the -c form: a comma-separated string
         "dlqMaxReceiveCount": "3",
+        "waf": False,  # another firewall fronts the API
     },
     "regional": {},  # synthesized with a concrete environment (conftest.ENVIRONMENTS)
+    "challenge": CHALLENGE,
 }
 
 

@@ -1,4 +1,5 @@
-"""REST API: routes, request models, CORS, throttling, access logging, WAF, body size limits."""
+"""REST API: routes, request models, CORS, throttling, access logging, WAF body size limits (the rest of
+the web ACL is in test_infra_abuse.py)."""
 
 from __future__ import annotations
 
@@ -137,21 +138,22 @@ def test_cors_several_origins_are_matched_not_wildcarded(existing: dict) -> None
     assert "'*'" not in text(existing)
 
 
-def test_waf_rules_only_when_enabled(default: dict, new: dict) -> None:
-    assert not resources(default, "AWS::WAFv2::WebACL")
-    acl_id, acl = only(new, "AWS::WAFv2::WebACL")
-    p = props(acl)
-    assert p["Scope"] == "REGIONAL"
-    assert p["DefaultAction"] == {"Allow": {}}
-    rate, size = sorted(p["Rules"], key=lambda r: r["Priority"])
-    assert rate["Action"] == {"Block": {}}
-    assert rate["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
-    assert rate["Statement"]["RateBasedStatement"]["Limit"] == 300
-    assert size["Name"] == "BodySize"
-    _, association = only(new, "AWS::WAFv2::WebACLAssociation")
-    assert props(association)["WebACLArn"] == get_att(acl_id, "Arn")
-    stage_id, _ = only(new, "AWS::ApiGateway::Stage")
-    assert ref(stage_id) in props(association)["ResourceArn"]["Fn::Join"][1]
+def test_waf_is_on_by_default_and_off_only_when_asked(default: dict, new: dict, existing: dict) -> None:
+    assert not resources(existing, "AWS::WAFv2::WebACL")  # waf=false
+    for template, blanket in ((default, 100), (new, 300)):
+        acl_id, acl = only(template, "AWS::WAFv2::WebACL")
+        p = props(acl)
+        assert p["Scope"] == "REGIONAL"
+        assert p["DefaultAction"] == {"Allow": {}}
+        (rate,) = [r for r in p["Rules"] if r["Name"] == "RatePerIp"]  # every route: wafRateLimit
+        assert rate["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+        assert rate["Statement"]["RateBasedStatement"]["Limit"] == blanket
+        assert "ScopeDownStatement" not in rate["Statement"]["RateBasedStatement"]
+        assert {"BodySize", "IpReputation", "KnownBadInputs"} <= {r["Name"] for r in p["Rules"]}
+        _, association = only(template, "AWS::WAFv2::WebACLAssociation")
+        assert props(association)["WebACLArn"] == get_att(acl_id, "Arn")
+        stage_id, _ = only(template, "AWS::ApiGateway::Stage")
+        assert ref(stage_id) in props(association)["ResourceArn"]["Fn::Join"][1]
 
 
 def size_limits(statement: dict) -> list[int]:

@@ -66,7 +66,7 @@ def test_nag_acknowledgements_are_the_expected_ones(synthesized: object) -> None
     }
 
 
-@pytest.mark.parametrize("variant", ["default", "new", "existing"])
+@pytest.mark.parametrize("variant", ["default", "new", "existing", "challenge"])
 def test_cfn_lint_reports_no_errors(templates: dict, variant: str) -> None:
     matches = lint(json.dumps(templates[variant]), regions=["us-east-1", "us-west-2"])
     errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.id.startswith("E")]
@@ -125,7 +125,7 @@ def test_app_synthesizes_with_an_empty_environment_offline(synthesized: object, 
     assert not any("AWS_ACCESS_KEY" in key for key in environment)
 
 
-@pytest.mark.parametrize("variant", ["default", "new", "existing"])
+@pytest.mark.parametrize("variant", ["default", "new", "existing", "challenge"])
 def test_no_identity_policy_uses_a_wildcard_resource_except_xray(templates: dict, variant: str) -> None:
     """Across every IAM policy of the stack (functions, channel role, custom resources, API Gateway)."""
     template = templates[variant]

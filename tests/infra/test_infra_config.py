@@ -59,6 +59,11 @@ def test_every_cdk_json_key_is_read() -> None:
         ({"apiThrottleRate": "fast"}, "apiThrottleRate"),
         ({"apiThrottleBurst": 0}, "apiThrottleBurst"),
         ({"wafRateLimit": 5}, "wafRateLimit"),
+        ({"wafRegisterRateLimit": 9}, "wafRegisterRateLimit"),  # WAF's minimum is 10
+        ({"wafValidateRateLimit": "sixty"}, "wafValidateRateLimit"),
+        ({"wafChallenge": "sometimes"}, "wafChallenge"),
+        ({"spendLookupsPerDay": "-5"}, "spendLookupsPerDay"),
+        ({"formMinFillSeconds": "3s"}, "formMinFillSeconds"),
         ({"logRetentionDays": 31}, "logRetentionDays"),
         ({"allowedOrigins": ["https://ok.example.com", "ftp://x"]}, "allowedOrigins"),
         ({"allowedOrigins": ["https://example.com/path"]}, "allowedOrigins"),
@@ -129,6 +134,26 @@ def test_a_new_10dlc_number_is_refused_with_the_order_of_steps() -> None:
 
 def test_no_warnings_for_the_shipped_defaults() -> None:
     assert Config.from_context(load_cdk_json_context()).warnings == ()
+
+
+def test_waf_and_the_abuse_limits_are_on_by_default() -> None:
+    for config in (Config.from_context({}), Config.from_context(load_cdk_json_context())):
+        assert config.waf is True and config.waf_challenge is False
+        assert (config.waf_rate_limit, config.waf_register_rate_limit, config.waf_validate_rate_limit) == (
+            100,
+            20,
+            60,
+        )
+        assert config.settings.spend_texts_per_hour == 200 and config.settings.require_form_token is False
+        assert config.settings_environment["IP_REGISTRATIONS_PER_HOUR"] == "20"
+
+
+def test_turning_waf_off_with_a_real_number_warns() -> None:
+    real = {"numberMode": "new", "numberType": "TOLL_FREE", "alarmEmail": "ops@example.com"}
+    assert Config.from_context(real).warnings == ()
+    (warning,) = Config.from_context({**real, "waf": "false"}).warnings
+    assert "waf=false" in warning and "spend breaker" in warning
+    assert Config.from_context({"waf": False}).warnings == ()  # the simulator texts no real phone
 
 
 def test_pinpoint_on_gives_exactly_one_warning_naming_its_end_of_support() -> None:

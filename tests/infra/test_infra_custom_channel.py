@@ -20,7 +20,7 @@ def _actions(statements: list[dict]) -> set[str]:
 
 
 def test_the_token_lives_in_secrets_manager_and_only_the_delivery_function_reads_it(default: dict) -> None:
-    secret_id, secret = only(default, "AWS::SecretsManager::Secret")
+    secret_id, secret = only(default, "AWS::SecretsManager::Secret", "WhatsApp")
     assert "WhatsApp" in props(secret)["Description"]
     readers = [
         lid

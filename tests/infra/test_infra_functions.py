@@ -46,6 +46,16 @@ SHARED_ENV = {
     "RESEND_COOLDOWN_SECONDS",
     "MAX_CONFIRMATIONS_PER_DAY",
     "LOOKUP_CACHE_DAYS",
+    "SPEND_TEXTS_PER_HOUR",
+    "SPEND_TEXTS_PER_DAY",
+    "SPEND_LOOKUPS_PER_HOUR",
+    "SPEND_LOOKUPS_PER_DAY",
+    "RANGE_REGISTRATIONS_PER_HOUR",
+    "RANGE_TRAILING_DIGITS",
+    "RANGE_BLOCK_SECONDS",
+    "IP_REGISTRATIONS_PER_HOUR",
+    "REQUIRE_FORM_TOKEN",
+    "FORM_MIN_FILL_SECONDS",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
 }
@@ -95,6 +105,8 @@ def test_same_environment_for_every_function(templates: dict) -> None:
         environments = [env(template, name) for name in NAMES]
         services = {e.pop("POWERTOOLS_SERVICE_NAME") for e in environments}
         assert services == {"registration", "phone-validation", "inbound-sms"}
+        # The form-token key is the registration function's alone (NAMES starts with it).
+        assert environments[0].pop("FORM_TOKEN_SECRET_ID")
         assert all(e == environments[0] for e in environments)
         assert set(environments[0]) >= SHARED_ENV
         assert environments[0]["POWERTOOLS_METRICS_NAMESPACE"] == "SmsOptin"
@@ -209,8 +221,9 @@ def test_table_grants_per_function(default: dict) -> None:
     tables = {lid.removeprefix("Data")[:5]: lid for lid in resources(default, "AWS::DynamoDB::Table")}
     contacts, cache, idempotency = tables["Conta"], tables["Looku"], tables["Idemp"]
     expected = {
-        "Registration": {contacts, cache},
-        "PhoneValidation": {cache},
+        # Both pay for lookups (and Registration for texts): the abuse counters are in Idempotency.
+        "Registration": {contacts, cache, idempotency},
+        "PhoneValidation": {cache, idempotency},
         "InboundSms": {contacts, idempotency},
     }
     for name, wanted in expected.items():
