@@ -1,7 +1,7 @@
 """An offline carrier lookup for the sandbox, built on libphonenumber's own data (no network, no cost).
 
 It stands in for End User Messaging's phone number validation (Pinpoint PhoneNumberValidate):
-every valid number is answered from libphonenumber's type, place and time-zone data, and a few
+every valid number is answered from libphonenumber's type, carrier and time-zone data, and a few
 fictional test numbers (555-01xx, reserved for fiction) answer as what a real lookup could say,
 so every rejection path can be tried in the browser.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberType, carrier, geocoder
+from phonenumbers import NumberParseException, PhoneNumberType, carrier
 
 from optin.phone_numbers import CarrierInfo, time_zone_for
 from optin.ports import DependencyUnavailable
@@ -69,6 +69,8 @@ class OfflineCarrierLookup:
             country=phonenumbers.region_code_for_number(number) or country,
             phone_type_code=code,
             carrier=carrier.name_for_number(number, "en") or SANDBOX_CARRIER,
-            city=geocoder.description_for_number(number, "en") or None,
+            # No city: End User Messaging's lookup no longer returns one for US and CA numbers. (Nor does
+            # the sandbox load libphonenumber's geocoder, whose tables alone take about 100 MB.)
+            city=None,
             timezone=time_zone_for(e164),
         )

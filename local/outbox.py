@@ -55,6 +55,10 @@ class Outbox:
         self._on_message = on_message
         self._lock = threading.Lock()
         self._messages: list[Message] = []
+        # Indexes, so that a long-running sandbox answers in constant time whatever the log's length.
+        self._outbound: dict[str, Message] = {}
+        self._inbound_ids: set[str] = set()
+        self._last_sent: dict[str, str] = {}
 
     # -- SmsSender ----------------------------------------------------------------------------------
     def send(
@@ -86,17 +90,22 @@ class Outbox:
     def set_delivery(self, message_id: str, status: str) -> None:
         """Show ``status`` under the text (the handset's tick): what its delivery events said last."""
         with self._lock:
-            for message in self._messages:
-                if message.message_id == message_id and message.direction == "outbound":
-                    message.delivery = status
+            message = self._outbound.get(message_id)
+            if message is not None:
+                message.delivery = status
 
     def has_inbound(self, message_id: str) -> bool:
         with self._lock:
-            return any(m.direction == "inbound" and m.message_id == message_id for m in self._messages)
+            return message_id in self._inbound_ids
 
     def _append(self, message: Message) -> None:
         with self._lock:
             self._messages.append(message)
+            if message.direction == "outbound":
+                self._outbound[message.message_id] = message
+                self._last_sent[message.to] = message.message_id
+            else:
+                self._inbound_ids.add(message.message_id)
         if self._on_message is not None:
             self._on_message(message)
 
@@ -125,8 +134,8 @@ class Outbox:
         return sorted(latest, key=lambda phone: latest[phone], reverse=True)
 
     def last_sent_id(self, to: str) -> str | None:
-        sent = self.sent(to)
-        return sent[-1].message_id if sent else None
+        with self._lock:
+            return self._last_sent.get(to)
 
     def count(self) -> int:
         with self._lock:
@@ -139,3 +148,6 @@ class Outbox:
     def clear(self) -> None:
         with self._lock:
             self._messages.clear()
+            self._outbound.clear()
+            self._inbound_ids.clear()
+            self._last_sent.clear()

@@ -52,10 +52,15 @@ def fast_moto_transactions() -> Iterator[None]:
     Before applying a transaction, moto backs up every table it touches with ``copy.deepcopy`` so it can
     roll back, which makes a growing table quadratic. Put and Delete replace or remove ``Item`` objects
     and never change them in place, and Update changes only the item it targets: so a copy of the
-    table's key structure that shares the items, with a deep copy of just the items an Update in this
-    transaction targets, is an exact backup. Undone on exit; a moto that copies tables its own way is
+    table's key structure that shares the partitions the transaction does not touch, copies the ones it
+    touches, and deep-copies just the items an Update targets, is an exact backup. Undone on exit; a moto that copies tables its own way is
     left alone.
+
+    moto also keeps every model object it ever created in a class-level list (``instances_tracked``, for its
+    own data dashboard), so every item written, overwritten or copied stays in memory for good. That list
+    is not kept for DynamoDB's models meanwhile: memory then follows the items that exist.
     """
+    from moto.core.model_instances import model_data
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
@@ -64,25 +69,29 @@ def fast_moto_transactions() -> Iterator[None]:
     if "__deepcopy__" in vars(Table):
         yield
         return
+    tracked = {cls: cls.instances_tracked for cls in model_data["dynamodb"].values()}
+    for cls in tracked:
+        cls.instances_tracked = _Untracked()
 
     def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> Any:
-        updated: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        touched: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
         for item in transact_items:
-            if "Update" in item:
-                updated[item["Update"]["TableName"]].append(item["Update"]["Key"])
+            (kind, operation), *_ = item.items()
+            key = operation.get("Key") or operation.get("Item") or {}
+            touched[operation["TableName"]].append((kind, key))
 
         def snapshot(table: Any, memo: dict[int, Any]) -> Any:
+            # The partitions this transaction does not touch are shared as they are; each touched one is
+            # a copy of its key -> item map, and the item an Update changes in place is copied whole.
             clone = copy.copy(table)
-            clone.items = defaultdict(
-                dict,
-                {
-                    key: dict(value) if isinstance(value, dict) else value
-                    for key, value in table.items.items()
-                },
-            )
-            for key in updated.get(table.name, ()):
+            clone.items = defaultdict(dict, table.items)
+            for kind, key in touched.get(table.name, ()):
                 hash_key = DynamoType(key[table.hash_key_attr])
                 range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+                if range_key is not None and isinstance(table.items.get(hash_key), dict):
+                    clone.items[hash_key] = dict(table.items[hash_key])
+                if kind != "Update":
+                    continue
                 current = table.get_item(hash_key, range_key)
                 if current is None:
                     continue
@@ -103,3 +112,12 @@ def fast_moto_transactions() -> Iterator[None]:
         yield
     finally:
         DynamoDBBackend.transact_write_items = original
+        for cls, instances in tracked.items():
+            cls.instances_tracked = instances
+
+
+class _Untracked(list):
+    """A list that keeps nothing appended to it."""
+
+    def append(self, item: Any) -> None:
+        pass

@@ -43,6 +43,10 @@ def scenario():
     event = {"Put": {"TableName": c, "Item": {"pk": {"S": "+1"}, "sk": {"S": "EVENT#1"}}}}
     transact(bump, event)  # applied
     transact(bump, {**event, "Put": {**event["Put"], "Item": {"pk": {"S": "+1"}, "sk": {"S": "EVENT#2"}}}})
+    # A Put into an existing partition, then a failing item: the Put must be rolled back too.
+    third = {**event, "Put": {**event["Put"], "Item": {"pk": {"S": "+1"}, "sk": {"S": "EVENT#3"}}}}
+    fresh = {"Put": {"TableName": c, "Item": {"pk": {"S": "+2"}, "sk": {"S": "PROFILE"}}}}
+    transact(third, fresh, duplicate)
     tables = {
         name: sorted(str(sorted(i.items())) for i in db.scan(TableName=name)["Items"]) for name in (c, m)
     }
@@ -56,5 +60,12 @@ def test_transactions_behave_the_same_with_and_without_the_fast_backup():
         quick = scenario()
     assert quick == plain
     outcomes, tables = plain
-    assert outcomes == ["ok", ["None", "ConditionalCheckFailed"], "ok", ["ConditionalCheckFailed", "None"]]
+    assert outcomes == [
+        "ok",
+        ["None", "ConditionalCheckFailed"],
+        "ok",
+        ["ConditionalCheckFailed", "None"],
+        ["None", "None", "ConditionalCheckFailed"],
+    ]
+    assert not any("EVENT#3" in item or "'+2'" in item for item in tables["Contacts"])
     assert any("'rank', {'N': '2'}" in item for item in tables["Idempotency"])
