@@ -40,7 +40,13 @@ NO_MATCH = KeywordMatch(Intent.NONE)
 def words(text: str) -> list[str]:
     """The normalized words of a message body."""
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
-    kept = "".join(ch for ch in folded if unicodedata.category(ch) not in {"Mn", "Cf", "Cc"})
+    # Control characters and line breaks separate words ("STOP\nThanks" is two words); invisible
+    # format characters and accents are dropped.
+    kept = "".join(
+        " " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch
+        for ch in folded
+        if unicodedata.category(ch) not in {"Mn", "Cf"}
+    )
     return _WORD.findall(kept.casefold())
 
 
