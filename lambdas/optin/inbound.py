@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from optin.consent import Contact, InboundDecision, InboundMessage, Reply, Status, on_inbound
 from optin.contacts import Change, mirror_quietly, transact
-from optin.keywords import KeywordMatch, KeywordMatcher
+from optin.keywords import KeywordMatch, KeywordMatcher, Rule
 from optin.masking import mask
 from optin.observability import count, logger
 from optin.outbound import SendKind, send_for_marker, send_timing
@@ -49,7 +49,15 @@ _AWS_ANSWERS = {Reply.HELP, Reply.OPT_OUT}
 
 def matcher_for(settings: Settings) -> KeywordMatcher:
     return KeywordMatcher(
-        settings.confirm_keywords, settings.opt_out_keywords, settings.opt_in_keywords, settings.help_keywords
+        settings.confirm_keywords,
+        settings.opt_out_keywords,
+        settings.opt_in_keywords,
+        settings.help_keywords,
+        revocation_words=settings.revocation_words,
+        phrases=settings.revocation_phrases,
+        exceptions=settings.keyword_exceptions,
+        languages=settings.keyword_languages,
+        rules=tuple(Rule(rule) for rule in settings.revocation_rules),
     )
 
 
