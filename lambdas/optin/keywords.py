@@ -49,6 +49,25 @@ _ELISIONS = frozenset({"l", "d", "j", "m", "n", "t", "s", "c", "qu", "jusqu", "l
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 # Words a person may slip into a phrase or an exception without changing it.
 FILLERS = frozenset({"ever", "please", "pls", "plz", "just", "really"})
+# Politeness around a phrase anchored to the whole message: "No, thank you!" is the reply "no".
+COURTESIES = frozenset(
+    {
+        "please",
+        "pls",
+        "plz",
+        "thanks",
+        "thank",
+        "you",
+        "thx",
+        "ty",
+        "gracias",
+        "por",
+        "favor",
+        "merci",
+        "svp",
+        "stp",
+    }
+)
 # Lines from which the rest of a message is a signature (for phrases anchored to the whole message).
 _SIGNATURE = re.compile(
     r"^\s*(?:--\s*$|-{2,}|_{2,}|sent from|sent via|sent with|get outlook|enviado desde|"
@@ -136,6 +155,7 @@ class _Word:
     start: int  # span in the normalized text
     end: int
     hyphen: bool = False  # joined to the previous word by a hyphen ("opt-out")
+    spaced: bool = False  # made of letters a disguise spaced out ("S T O P")
 
 
 def _strip(text: str, invisible: str) -> str:
@@ -211,7 +231,10 @@ def _squeeze(word: str) -> str:
 
 
 def _join_spaced_letters(found: list[_Word], normalized: str) -> list[_Word]:
-    """Runs of single letters a small, even gap apart become one word ("S T O P", "s.t.o.p")."""
+    """Runs of single letters a small, even gap apart become one word ("S T O P", "s.t.o.p", "S T 0 P")."""
+    found = [
+        _Word(w.text.translate(_LEET), w.start, w.end, w.hyphen) if len(w.text) == 1 else w for w in found
+    ]
     merged: list[_Word] = []
     i = 0
     while i < len(found):
@@ -226,7 +249,7 @@ def _join_spaced_letters(found: list[_Word], normalized: str) -> list[_Word]:
                 j += 1
         if j > i:
             text = "".join(word.text for word in found[i : j + 1])
-            merged.append(_Word(text, found[i].start, found[j].end))
+            merged.append(_Word(text, found[i].start, found[j].end, spaced=True))
         else:
             merged.append(found[i])
         i = j + 1
@@ -364,8 +387,11 @@ class _Rules:
                 if end is not None:
                     return phrase, " ".join(w.text for w in found[index:end]).upper()
         for phrase in self.whole:
-            if _match_at(phrase.slots, body, 0, text, strict=False) == len(body) and body:
-                return phrase, " ".join(w.text for w in body).upper()
+            courteous = [
+                w for w in body if w.text not in COURTESIES or any(w.text in s for s in phrase.slots)
+            ]
+            if courteous and _match_at(phrase.slots, courteous, 0, text, strict=False) == len(courteous):
+                return phrase, " ".join(w.text for w in courteous).upper()
         return None
 
 
@@ -495,7 +521,7 @@ class KeywordMatcher:
         for joined in (True, False):
             text = _unmasked(body, joined)
             found = _join_spaced_letters(_scan(text), text)
-            squeezed = [_Word(_squeeze(w.text), w.start, w.end, w.hyphen) for w in found]
+            squeezed = [_Word(_squeeze(w.text), w.start, w.end, w.hyphen, w.spaced) for w in found]
             for reading in (squeezed, *self._rejoined(squeezed, text)):
                 hit = self._squeezed_rules.leading_match(reading, text) or self._revocation(
                     reading, text, self._squeezed_rules
@@ -506,7 +532,17 @@ class KeywordMatcher:
 
     def _rejoined(self, found: list[_Word], text: str) -> Iterable[list[_Word]]:
         """Readings where two to four adjacent pieces that spell a revocation word are one word ("ST OP",
-        "un subscribe")."""
+        "un subscribe"), or where spaced-out letters hold one ("S T O P P L E A S E")."""
+        for position, word in enumerate(found):
+            if word.spaced:
+                for spelled in self._splittable:
+                    if len(spelled) >= 3 and spelled in word.text and spelled != word.text:
+                        yield [
+                            *found[:position],
+                            _Word(spelled, word.start, word.end),
+                            *found[position + 1 :],
+                        ]
+                        break
         for start in range(len(found)):
             for count in (2, 3, 4):
                 end = start + count
