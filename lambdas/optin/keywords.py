@@ -8,8 +8,10 @@ that classifies a message is its ``rule``, kept in the audit trail):
 2. **revocation word**: a revocation word anywhere, as a whole word ("please stop", "I want to cancel",
    "quiero darme de baja"), unless that occurrence is inside an exception phrase ("don't stop",
    "Baja California"). Exceptions do not reach across punctuation or a line break: "No, stop" opts out.
-3. **phrase**: a plain-language revocation ("take me off your list", "wrong number", "déjame en paz").
-   A phrase written ``=no`` must be the whole message (a trailing "Sent from my iPhone" ignored).
+   A leading keyword that starts an exception ("Baja California is lovely") is left to this rule too.
+3. **phrase**: a plain-language revocation ("take me off your list", "wrong number", "déjame en paz"),
+   with the same exceptions. A phrase written ``=no`` must be the whole message, courtesies aside ("No,
+   thank you!"), and a trailing signature ("Sent from my iPhone") ignored.
 4. **obfuscation**: rules 1-3 again, for opt-outs only, on the body with its disguises undone: HTML tags
    and entities, homoglyphs (Cyrillic, Greek, full-width, small capitals, letter emoji), digits for
    letters ("st0p"), spaced or split letters ("S T O P", "ST OP"), stretched letters ("stooop"), and the
@@ -384,14 +386,13 @@ class _Rules:
         for index in range(len(found)):
             for phrase in self.phrases.get(found[index].text, ()):
                 end = _match_at(phrase.slots, found, index, text, strict=False)
-                if end is not None:
+                if end is not None and not self.excused(found, index, end, text):
                     return phrase, " ".join(w.text for w in found[index:end]).upper()
-        for phrase in self.whole:
-            courteous = [
-                w for w in body if w.text not in COURTESIES or any(w.text in s for s in phrase.slots)
-            ]
-            if courteous and _match_at(phrase.slots, courteous, 0, text, strict=False) == len(courteous):
-                return phrase, " ".join(w.text for w in courteous).upper()
+        plain = [w for w in body if w.text not in COURTESIES]
+        for reading in (list(body), plain):  # as written first: "no gracias" is a phrase of its own
+            for phrase in self.whole:
+                if reading and _match_at(phrase.slots, reading, 0, text, strict=False) == len(reading):
+                    return phrase, " ".join(w.text for w in reading).upper()
         return None
 
 

@@ -104,7 +104,8 @@ _PHRASES = {
         "desuscribir|desuscribirme|desuscribeme|desuscribirse|desinscribir|desinscribirme|darse|darme de baja",
         "cancela|cancele|cancelen|cancelo",
         "detener|deten|detengan|paren",
-        "=basta|ya basta",
+        "=basta",
+        "=ya basta",
         "=no gracias",
     ),
     "fr": (
@@ -123,13 +124,13 @@ _PHRASES = {
         "=non|non merci",
     ),
 }
-# The exceptions, in this one place: where a revocation word does not revoke, because it is plainly
-# negated or part of an unrelated phrase. Kept small on purpose: when in doubt, opt out.
+# The exceptions, in this one place: where a revocation word (or phrase) does not revoke, because it is
+# plainly negated or part of an unrelated phrase. Kept small on purpose: when in doubt, opt out.
 _EXCEPTIONS = (
     # plainly negated
     "don't|do-not|can't|cannot|can-not|never|won't|will-not stop",
     "don't|do-not|never cancel|unsubscribe|quit",
-    "no pares|paren|pare|parar|cancelar|canceles|cancelen",
+    "no paren|parar|cancelar|cancele|cancelen",
     "no me des|den de baja",
     "n'arrêtez|n'arrête pas",
     "ne pas|jamais arrêter",
