@@ -292,6 +292,23 @@ TABLE = [
     ("😀😀", NONE, NO_RULE, None),
     ("<3", NONE, NO_RULE, None),
     ("Yes no", YES, LEAD, "en"),  # "no" is a refusal only as the whole message
+    # -- a reply quoting our text: the quote is ours ("STOP to cancel"), not theirs ---------------------------
+    (
+        "YES\n> ExampleCorp: Thanks for signing up! Reply YES to confirm, HELP for help, STOP to cancel.",
+        YES,
+        LEAD,
+        "en",
+    ),
+    (
+        "Oui\n\nLe 2 déc. 2026, ExampleCorp a écrit :\nRépondez OUI pour confirmer, STOP pour annuler.",
+        YES,
+        LEAD,
+        "fr",
+    ),
+    ("Yes\nOn Mon, Nov 23, 2026 at 9:00 AM ExampleCorp wrote:\nReply STOP to cancel", YES, LEAD, "en"),
+    ("stop\n> Reply YES to confirm", OUT, LEAD, "en"),
+    (">:( stop texting me", OUT, LEAD, "en"),  # an emoticon is not a quote
+    ("> STOP", OUT, LEAD, "en"),  # nothing but a quote: read as it is
 ]
 
 

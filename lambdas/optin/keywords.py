@@ -23,8 +23,9 @@ says ("YES STOP", "HELP STOP"), so a body containing a revocation never confirms
 and opt-in come from a leading keyword only. When in doubt the rules opt out: a wrongly honoured opt-out
 costs one "Reply START to rejoin", an ignored one a lawsuit.
 
-Normalization: case folded, accents and invisible format characters removed, control characters and
-line breaks separate words. Words are runs of letters and digits; a hyphen splits a word ("opt-out" is
+Normalization: a quoted earlier message ("> ..." lines, or what follows "On ... wrote:") is left out;
+case folded, accents and invisible format characters removed, control characters and line breaks
+separate words. Words are runs of letters and digits; a hyphen splits a word ("opt-out" is
 "opt out") and so does a French elision ("n'arrêtez" is "n arretez"); other apostrophes are dropped
 ("don't" is "dont"). Keyword, phrase and exception texts are normalized the same way.
 
@@ -74,6 +75,13 @@ COURTESIES = frozenset(
 _SIGNATURE = re.compile(
     r"^\s*(?:--\s*$|-{2,}|_{2,}|sent from|sent via|sent with|get outlook|enviado desde|"
     r"envoye de|envoye depuis|envoye avec)"
+)
+# A reply that quotes the message it answers (email-to-SMS gateways do): the quote is ours, not theirs.
+_QUOTED_LINE = re.compile(r"^\s*>(?:\s|>|$)")
+_QUOTE_HEADER = re.compile(
+    r"^\s*(?:-{2,}\s*original message\s*-{2,}|on\b.{0,200}\bwrote:|le\b.{0,200}\ba\s[ée]crit\s?:|"
+    r"el\b.{0,200}\bescribi[óo]:)\s*$",
+    re.IGNORECASE,
 )
 _TAG = re.compile(r"</?[a-z][^<>]{0,300}>", re.IGNORECASE)
 _STOP_SIGN = "\U0001f6d1"
@@ -181,6 +189,23 @@ def _plain(text: str) -> str:
     return _strip(text, "")
 
 
+def _unquoted(body: str) -> str:
+    """The body without a quoted earlier message ("> ..." lines, or all after "On ... wrote:"); the body
+    as it is when no word of theirs would be left (a signature aside)."""
+    kept = []
+    for line in body.splitlines(keepends=True):
+        if _QUOTE_HEADER.match(line):
+            break
+        if not _QUOTED_LINE.match(line):
+            kept.append(line)
+    if len(kept) == len(body.splitlines(keepends=True)):
+        return body
+    text = "".join(kept)
+    normalized = _plain(text)
+    end = _body_end(normalized)
+    return text if any(word.start < end for word in _scan(normalized)) else body
+
+
 def _unmasked(text: str, joined: bool) -> str:
     """The body with its disguises undone. ``joined``: tags and invisible characters inside a word join
     its pieces ("S<b>TOP</b>", "S\u200bTOP"); otherwise they separate words."""
@@ -261,8 +286,8 @@ def _join_spaced_letters(found: list[_Word], normalized: str) -> list[_Word]:
 def _body_end(normalized: str) -> int:
     """Where a trailing signature starts (the end of the text when there is none)."""
     position = 0
-    for number, line in enumerate(normalized.split("\n")):
-        if number > 0 and _SIGNATURE.match(line):
+    for line in normalized.split("\n"):
+        if _SIGNATURE.match(line):
             return position
         position += len(line) + 1
     return len(normalized)
@@ -466,7 +491,7 @@ class KeywordMatcher:
     # -- matching ----------------------------------------------------------------------------------------
     def match(self, body: str | None) -> KeywordMatch:
         """Classify one message body; NO_MATCH when no rule applies."""
-        body = body or ""
+        body = _unquoted(body or "")
         plain_text = _plain(body)
         plain = _scan(plain_text)
         leading = self._leading_any(plain)
@@ -508,7 +533,8 @@ class KeywordMatcher:
             if word is not None:
                 return KeywordMatch(Intent.OPT_OUT, word.label, Rule.REVOCATION_WORD, word.language)
         if Rule.PHRASE in self._enabled:
-            body = [w for w in found if w.start < _body_end(text)]
+            end = _body_end(text)
+            body = [w for w in found if w.start < end]
             hit = rules.phrase(found, body, text)
             if hit is not None:
                 phrase, matched = hit
