@@ -208,7 +208,7 @@ def _unquoted(body: str) -> str:
 
 def _unmasked(text: str, joined: bool) -> str:
     """The body with its disguises undone. ``joined``: tags and invisible characters inside a word join
-    its pieces ("S<b>TOP</b>", "S\u200bTOP"); otherwise they separate words."""
+    its pieces ("S<b>TOP</b>", S + zero-width space + TOP); otherwise they separate words."""
     text = html.unescape(text)
     text = _TAG.sub("" if joined else " ", text)
     text = text.replace(_STOP_SIGN, " stop ")
@@ -299,7 +299,7 @@ Slots = tuple[frozenset[str], ...]
 
 def parse_pattern(text: str) -> tuple[bool, tuple[Slots, ...]]:
     """A phrase or exception as (anchored to the whole message, its word sequences): one sequence of
-    alternatives per word, more than one sequence when an alternative is several words ("dont|do not
+    alternatives per word, more than one sequence when an alternative is several words ("dont|do-not
     text me"). No sequence when the text holds no word."""
     text = text.strip()
     anchored = text.startswith("=")
