@@ -384,9 +384,14 @@ GSM7 = set(
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
 
 
+def sms_encoding(text: str) -> str:
+    """GSM-7 when every character is in its basic or extended table; one other character makes it UCS-2."""
+    return "GSM-7" if all(ch in GSM7 or ch in GSM7_EXTENDED for ch in text) else "UCS-2"
+
+
 def sms_segments(text: str) -> int:
     """Billed message parts: GSM-7 160 (153 per part when split), else UCS-2 70 (67)."""
-    if all(ch in GSM7 or ch in GSM7_EXTENDED for ch in text):
+    if sms_encoding(text) == "GSM-7":
         units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
         return 1 if units <= 160 else math.ceil(units / 153)
     units = len(text.encode("utf-16-le")) // 2

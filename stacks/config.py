@@ -21,7 +21,7 @@ from typing import Any
 
 from aws_cdk import aws_logs as logs
 
-from optin.settings import Settings, SettingsError
+from optin.settings import TEXT_NAMES, Settings, SettingsError
 from stacks import PROJECT_ROOT
 
 NUMBER_MODES = ("simulator", "new", "existing")
@@ -72,6 +72,12 @@ _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _OWN_KEY = re.compile(r"^[a-z][A-Za-z0-9]*$")  # our keys are camelCase; CDK's have ':' '@' or '-'
 
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 # Context key -> (environment variable, kind, Settings field). These are always set: the function
 # environment carries them, with the handlers' own defaults when the context leaves them out.
 _SETTINGS_ALWAYS = {
@@ -121,6 +127,22 @@ _SETTINGS_OPTIONAL = {
     "whatsappRatePerSecond": ("WHATSAPP_RATE_PER_SECOND", "int", "whatsapp_rate_per_second"),
     "whatsappRequireConfirmed": ("WHATSAPP_REQUIRE_CONFIRMED", "bool", "whatsapp_require_confirmed"),
     "followUpSendWindow": ("FOLLOW_UP_SEND_WINDOW", "text", "follow_up_window"),
+    # Keyword rules and languages (issue 11)
+    "revocationWords": ("REVOCATION_WORDS", "list", "revocation_words"),
+    "revocationPhrases": ("REVOCATION_PHRASES", "list", "revocation_phrases"),
+    "keywordExceptions": ("KEYWORD_EXCEPTIONS", "list", "keyword_exceptions"),
+    "revocationRules": ("REVOCATION_RULES", "list", "revocation_rules"),
+    "defaultLanguage": ("DEFAULT_LANGUAGE", "text", "default_language"),
+    "nudgeUnrecognized": ("NUDGE_UNRECOGNIZED", "bool", "nudge_unrecognized"),
+    "nudgeTemplate": ("NUDGE_TEMPLATE", "text", "nudge_template"),
+    **{
+        f"{key}{language.title()}": (f"{variable}_{language.upper()}", "text", "translations")
+        for language in ("es", "fr")
+        for key, variable in (
+            ("messageFrequency", "MESSAGE_FREQUENCY"),
+            *((f"{_camel(name)}Template", f"{name.upper()}_TEMPLATE") for name in TEXT_NAMES),
+        )
+    },
 }
 _SETTINGS_KEYS = {**_SETTINGS_ALWAYS, **_SETTINGS_OPTIONAL}
 

@@ -177,10 +177,13 @@ def test_yes_from_a_stranger_creates_nothing():
     assert decision.reply == Reply.SIGNUP
 
 
-def test_a_word_that_contains_yes_does_not_confirm():
+def test_a_word_that_contains_yes_does_not_confirm_and_gets_the_nudge_once():
     contact = pending_contact()
     decision = inbound(contact, "yesterday", T0 + timedelta(minutes=1))
-    assert decision.contact.status == Status.PENDING and decision.reply is None
+    assert decision.contact.status == Status.PENDING and decision.reply == Reply.NUDGE
+    assert decision.outcome == "nudged" and decision.contact.nudged_at == T0 + timedelta(minutes=1)
+    again = inbound(decision.contact, "eyes", T0 + timedelta(minutes=2))
+    assert again.contact.status == Status.PENDING and again.reply is None and again.outcome == "ignored"
 
 
 def test_stop_opts_out_from_any_state_with_one_reply():

@@ -108,3 +108,19 @@ def test_longest_keyword_wins():
     matcher = KeywordMatcher(confirm=("OPT",), opt_out=("OPT OUT",), opt_in=(), help_=())
     assert matcher.match("opt out").intent == Intent.OPT_OUT
     assert matcher.match("opt in").intent == Intent.CONFIRM
+
+
+@pytest.mark.parametrize(
+    ("body", "intent"),
+    [
+        ("STOP\nThanks", Intent.OPT_OUT),
+        ("STOP\r\nThanks", Intent.OPT_OUT),
+        ("YES\n\nSent from my iPhone", Intent.CONFIRM),
+        ("yes\tplease", Intent.CONFIRM),
+        ("YES\u2028Sent from my phone", Intent.CONFIRM),  # line separator
+        ("YES\x85thanks", Intent.CONFIRM),  # next line (a control character)
+        ("HELP\x00", Intent.HELP),
+    ],
+)
+def test_control_characters_and_line_breaks_separate_words(body, intent):
+    assert MATCHER.match(body).intent == intent

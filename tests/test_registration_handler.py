@@ -35,7 +35,8 @@ def test_new_number_is_pending_with_evidence_and_gets_exactly_one_confirmation(a
         "Registration form test",
     )
     assert (contact.client_ip, contact.user_agent) == ("198.51.100.9", "Mozilla/5.0 test")
-    assert contact.consent_text_version == "v1" and contact.submitted_at == clock.now
+    assert contact.consent_text_version == "v1:en" and contact.submitted_at == clock.now
+    assert contact.language == "en"  # no language in the body: the default
     assert contact.confirmation_message_id == message_id and contact.confirmation_sent_at is not None
     texts = aws.texts_to(PHONE)
     assert len(texts) == 1

@@ -10,6 +10,13 @@
  *   privacyUrl        link to the privacy policy
  *   defaultCountry    ISO 3166 alpha-2 code selected at first, e.g. "US"
  *   countries         the codes offered in the country list, e.g. ["US", "CA"]
+ *   messageFrequencies  optional {"es": "...", "fr": "..."}: the frequency in the other languages
+ *                     (else the translation of the default frequency, else messageFrequency as written)
+ *
+ * Languages (en, es, fr; texts in i18n.js): ?lang=xx, else the browser's languages (navigator.languages,
+ * i.e. Accept-Language), else English; the switch at the top changes it. The page's text, the disclosure
+ * and the errors follow it (API errors by their codes, with the English text when a code is unknown), and
+ * /register is told the language, so every text message comes in it too.
  */
 (function () {
   "use strict";
@@ -27,12 +34,109 @@
     consent: "consent"
   };
 
+  var TEXTS = window.OPTIN_TEXTS || {};
+  var LANGUAGES = ["en", "es", "fr"];
+
   var config = null;
   var submitting = false;
   var check = { timer: 0, controller: null, key: "", seq: 0 };
+  var language = "en";
+  // What each message on the page says, as descriptors, so a change of language can say it again.
+  var shown = { fields: {}, alert: null };
 
   function $(id) {
     return document.getElementById(id);
+  }
+
+  // -- languages -----------------------------------------------------------------------------------
+  function supported(tag) {
+    var primary = String(tag || "").toLowerCase().split(/[-_]/)[0];
+    return LANGUAGES.indexOf(primary) >= 0 && TEXTS[primary] ? primary : null;
+  }
+
+  function initialLanguage() {
+    var asked = supported(new URLSearchParams(location.search).get("lang"));
+    if (asked) return asked;
+    var preferred = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+    for (var i = 0; i < preferred.length; i++) {
+      var found = supported(preferred[i]);
+      if (found) return found;
+    }
+    return "en";
+  }
+
+  function fill(template, params) {
+    return String(template).replace(/\{(\w+)\}/g, function (whole, name) {
+      return params && params[name] !== undefined ? String(params[name]) : whole;
+    });
+  }
+
+  // The text ``key`` in the current language (English when a translation is missing).
+  function t(key, params) {
+    var table = TEXTS[language] || {};
+    var value = table[key] !== undefined ? table[key] : (TEXTS.en || {})[key];
+    return fill(value === undefined ? key : value, params);
+  }
+
+  // A message descriptor: {key, params}, {text} (as given) or {code, field, text, max} (an API code,
+  // translated, or its English text).
+  function say(message) {
+    if (!message) return "";
+    if (typeof message === "string") return message;
+    if (message.key) return t(message.key, message.params);
+    if (message.code && language !== "en") {
+      var table = TEXTS[language] || {};
+      var codes = table.codes || {};
+      var reasons = table.reasons || {};
+      var translated = codes[message.field + "." + message.code] || codes[message.code] || reasons[message.code];
+      if (translated) return fill(translated, { max: message.max || "" });
+    }
+    return message.text || (message.fallback ? t(message.fallback) : "");
+  }
+
+  function apiMessage(field, code, text, fallback) {
+    var max = /(\d+)/.exec(text || "");
+    return { code: code, field: field, text: text, fallback: fallback, max: max ? max[1] : "" };
+  }
+
+  // Text with {"strong": "..."} parts into ``element``.
+  function renderRich(element, parts) {
+    element.textContent = "";
+    (Array.isArray(parts) ? parts : [parts]).forEach(function (part) {
+      if (part && typeof part === "object" && part.strong) {
+        var strong = document.createElement("strong");
+        strong.textContent = part.strong;
+        element.appendChild(strong);
+      } else {
+        element.appendChild(document.createTextNode(String(part)));
+      }
+    });
+  }
+
+  function frequencyText() {
+    var own = config.messageFrequencies && config.messageFrequencies[language];
+    if (own) return own;
+    if (config.messageFrequency === TEXTS.en.defaultFrequency) return t("defaultFrequency");
+    return config.messageFrequency;
+  }
+
+  function setLanguage(next) {
+    language = supported(next) || "en";
+    document.documentElement.lang = language;
+    $("language").value = language;
+    document.querySelectorAll("[data-i18n]").forEach(function (el) {
+      el.textContent = t(el.getAttribute("data-i18n"));
+    });
+    renderRich(document.querySelector(".lede"), (TEXTS[language] || TEXTS.en).lede);
+    renderRich(document.querySelector(".success-next"), (TEXTS[language] || TEXTS.en).successNext);
+    if (!submitting) setBusy(false);
+    if (config) renderConfig();
+    Object.keys(shown.fields).forEach(function (field) {
+      var entry = shown.fields[field];
+      setFieldMessage(field, entry.message, entry.kind);
+    });
+    if (shown.alert) showAlert(shown.alert.title, shown.alert.items);
+    if (!$("success").hidden) $("success-message").textContent = t("accepted");
   }
 
   // -- configuration -------------------------------------------------------------------------------
@@ -96,23 +200,24 @@
   function renderConfig() {
     var brand = config.brandName;
     document.querySelectorAll("[data-brand]").forEach(function (el) { el.textContent = brand; });
-    $("title").textContent = "Get " + brand + " text alerts";
-    document.title = "Sign up for " + brand + " text alerts";
+    $("title").textContent = t("heading", { brand: brand });
+    document.title = t("pageTitle", { brand: brand });
 
     var select = $("country");
+    var chosen = select.value || config.defaultCountry;
     select.textContent = "";
     config.countries.forEach(function (code) {
       var option = document.createElement("option");
       option.value = code;
       option.textContent = countryName(code) + (DIAL_CODES[code] ? " (+" + DIAL_CODES[code] + ")" : "");
-      option.selected = code === config.defaultCountry;
+      option.selected = code === chosen;
       select.appendChild(option);
     });
 
-    $("consent-label").querySelector("[data-disclosure]").textContent =
-      "I agree to receive recurring automated text messages from " + brand + " at the number above. " +
-      "Consent is not a condition of purchase. " + config.messageFrequency + ". " +
-      "Msg & data rates may apply. Reply HELP for help, STOP to cancel.";
+    $("consent-label").querySelector("[data-disclosure]").textContent = t("disclosure", {
+      brand: brand,
+      frequency: frequencyText()
+    });
 
     setLink($("terms-link"), config.termsUrl);
     setLink($("privacy-link"), config.privacyUrl);
@@ -121,11 +226,11 @@
   function setLink(link, url) {
     if (url) {
       link.href = url;
-    } else {
+    } else if (link.hasAttribute("href")) {
       // No URL configured: keep the words, drop the dead link.
-      var span = document.createElement("span");
-      span.textContent = link.firstChild ? link.firstChild.textContent : link.textContent;
-      link.replaceWith(span);
+      ["href", "target", "rel"].forEach(function (name) { link.removeAttribute(name); });
+      var note = link.querySelector(".visually-hidden");
+      if (note) note.remove();
     }
   }
 
@@ -133,6 +238,12 @@
   function setFieldMessage(field, message, kind) {
     var el = $(field + "-message");
     var input = $(field);
+    if (message) {
+      shown.fields[field] = { message: message, kind: kind };
+    } else {
+      delete shown.fields[field];
+    }
+    message = say(message);
     el.textContent = message || "";
     el.className = "field-message" + (message && kind ? " is-" + kind : "");
     // The number's status takes the hint's place: the layout does not jump while someone clicks.
@@ -156,6 +267,7 @@
 
   function hideAlert() {
     var alert = $("form-alert");
+    shown.alert = null;
     alert.hidden = true;
     $("form-alert-title").textContent = "";
     $("form-alert-list").textContent = "";
@@ -164,27 +276,38 @@
   function showAlert(title, items) {
     var alert = $("form-alert");
     var list = $("form-alert-list");
-    $("form-alert-title").textContent = title;
+    shown.alert = { title: title, items: items };
+    $("form-alert-title").textContent = say(title);
     list.textContent = "";
     (items || []).forEach(function (item) {
       var li = document.createElement("li");
       if (item.field) {
         var link = document.createElement("a");
         link.href = "#" + item.field;
-        link.textContent = item.message;
+        link.textContent = say(item.message);
         link.addEventListener("click", function (event) {
           event.preventDefault();
           $(item.field).focus();
         });
         li.appendChild(link);
       } else {
-        li.textContent = item.message;
+        li.textContent = say(item.message);
       }
       list.appendChild(li);
     });
     list.hidden = !list.childNodes.length;
     list.classList.toggle("plain", !(items || []).some(function (item) { return item.field; }));
     alert.hidden = false;
+  }
+
+  // The API's field errors as message descriptors: its code translated, or its English text.
+  function apiErrors(body, fallbackCode) {
+    var errors = {};
+    var codes = (body && body.codes) || {};
+    Object.keys((body && body.errors) || {}).forEach(function (name) {
+      errors[name] = apiMessage(name, codes[name] || fallbackCode, String(body.errors[name]));
+    });
+    return errors;
   }
 
   // Show the API's (or our own) field messages; focus the first field in error.
@@ -195,7 +318,7 @@
     var byField = {};
     Object.keys(errors || {}).forEach(function (name) {
       var field = FIELD_FOR[name];
-      var message = String(errors[name]);
+      var message = errors[name];
       if (field) {
         if (!byField[field]) byField[field] = message;
       } else {
@@ -258,17 +381,18 @@
     var seq = ++check.seq;
     var controller = "AbortController" in window ? new AbortController() : null;
     check.controller = controller;
-    setFieldMessage("phone", "Checking the number\u2026", "pending");
+    setFieldMessage("phone", { key: "checking" }, "pending");
     postJson("validate", { phoneNumber: value, country: country }, controller)
       .then(function (result) {
         if (seq !== check.seq) return;
         var body = result.body || {};
         if (result.status === 200 && body.valid && body.canReceiveSms) {
-          setFieldMessage("phone", "We can text " + formatE164(body.e164) + ".", "ok");
+          setFieldMessage("phone", { key: "canText", params: { number: formatE164(body.e164) } }, "ok");
         } else if (result.status === 200) {
-          setFieldMessage("phone", body.message || "This number cannot receive text messages.", "error");
+          setFieldMessage("phone", apiMessage("phoneNumber", body.reason, body.message, "cannotReceive"), "error");
         } else if (result.status === 400 && body.errors) {
-          setFieldMessage("phone", body.errors.phoneNumber || body.errors.country || body.message, "error");
+          var errors = apiErrors(body);
+          setFieldMessage("phone", errors.phoneNumber || errors.country || body.message, "error");
         } else {
           setFieldMessage("phone", ""); // could not check now: the submission will tell
           check.key = "";
@@ -283,7 +407,7 @@
 
   function formatE164(e164) {
     var m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164 || "");
-    return m ? "+1 (" + m[1] + ") " + m[2] + "-" + m[3] : e164 || "this number";
+    return m ? "+1 (" + m[1] + ") " + m[2] + "-" + m[3] : e164 || t("thisNumber");
   }
 
   // -- talking to the API --------------------------------------------------------------------------
@@ -322,8 +446,8 @@
     button.classList.toggle("is-busy", busy);
     button.setAttribute("aria-disabled", busy ? "true" : "false");
     form.setAttribute("aria-busy", busy ? "true" : "false");
-    button.querySelector(".button-label").textContent = busy ? "Signing you up\u2026" : "Sign up";
-    $("form-progress").textContent = busy ? "Submitting your sign-up\u2026" : "";
+    button.querySelector(".button-label").textContent = busy ? t("submitting") : t("submit");
+    $("form-progress").textContent = busy ? t("progress") : "";
   }
 
   function values() {
@@ -340,18 +464,18 @@
     event.preventDefault();
     if (submitting) return;
     if (!config) {
-      showAlert("Sign-up is not available right now. Please try again later.", []);
+      showAlert({ key: "unavailable" }, []);
       return;
     }
     clearErrors();
     var v = values();
     var errors = {};
-    if (!v.firstName) errors.firstName = "Enter your first name.";
-    if (!v.lastName) errors.lastName = "Enter your last name.";
-    if (!v.destinationNumber) errors.destinationNumber = "Enter your mobile number.";
-    if (!v.consent) errors.consent = "Check the box to agree to receive text messages.";
+    if (!v.firstName) errors.firstName = { key: "enterFirstName" };
+    if (!v.lastName) errors.lastName = { key: "enterLastName" };
+    if (!v.destinationNumber) errors.destinationNumber = { key: "enterNumber" };
+    if (!v.consent) errors.consent = { key: "checkConsent" };
     if (Object.keys(errors).length) {
-      showFieldErrors(errors, "Please correct the highlighted fields.");
+      showFieldErrors(errors, { key: "correctFields" });
       return;
     }
     cancelCheck();
@@ -362,39 +486,43 @@
       country: v.country,
       destinationNumber: v.destinationNumber,
       source: location.origin + location.pathname,
-      consent: true
+      consent: true,
+      language: language
     })
       .then(function (result) {
         var body = result.body || {};
+        var english = language === "en";
         if (result.status >= 200 && result.status < 300) {
-          showSuccess(body.message);
+          showSuccess();
         } else if (result.status === 400 && body.errors && Object.keys(body.errors).length) {
-          showFieldErrors(body.errors, "Please correct the highlighted fields.");
+          showFieldErrors(apiErrors(body), { key: "correctFields" });
         } else if (result.status === 400) {
-          showAlert(body.message || "Please check the form and try again.", []);
+          showAlert(english && body.message ? body.message : { key: "checkForm" }, []);
           $("form-alert").focus();
         } else if (result.status === 422) {
-          showFieldErrors(
-            body.errors || { destinationNumber: body.message },
-            body.message || "We cannot text this number."
-          );
+          var reason = body.reason || "cannot_deliver";
+          var errors = body.errors ? apiErrors(body, reason) : {};
+          if (!Object.keys(errors).length) {
+            errors = { destinationNumber: apiMessage("destinationNumber", reason, body.message, "cannotText") };
+          }
+          showFieldErrors(errors, apiMessage("destinationNumber", reason, body.message, "cannotText"));
         } else if (result.status === 503) {
           var seconds = Number(body.retryAfterSeconds || result.headers.get("Retry-After")) || 0;
           showAlert(
-            body.message || "We could not process this right now.",
-            seconds ? [{ message: "Please try again in " + seconds + " seconds." }] : []
+            english && body.message ? body.message : { key: "busy" },
+            seconds ? [{ message: { key: "tryAgainIn", params: { seconds: seconds } } }] : []
           );
           $("form-alert").focus();
         } else if (result.status === 429) {
-          showAlert("Too many attempts. Please wait a minute and try again.", []);
+          showAlert({ key: "tooMany" }, []);
           $("form-alert").focus();
         } else {
-          showAlert(body.message || "Something went wrong. Please try again.", []);
+          showAlert(english && body.message ? body.message : { key: "failed" }, []);
           $("form-alert").focus();
         }
       })
       .catch(function () {
-        showAlert("We could not reach the sign-up service. Check your connection and try again.", []);
+        showAlert({ key: "offline" }, []);
         $("form-alert").focus();
       })
       .finally(function () {
@@ -402,12 +530,11 @@
       });
   }
 
-  function showSuccess(message) {
+  function showSuccess() {
     $("signup").hidden = true;
     document.querySelector(".lede").hidden = true;
     hideAlert();
-    $("success-message").textContent =
-      message || "Thanks! If this number can receive our texts, a message is on its way.";
+    $("success-message").textContent = t("accepted");
     $("success").hidden = false;
     $("success-title").focus();
   }
@@ -429,6 +556,10 @@
   function start() {
     var form = $("signup");
     $("consent").checked = false; // never pre-checked, even when the browser restores the form
+    $("language").addEventListener("change", function () {
+      setLanguage($("language").value);
+    });
+    setLanguage(initialLanguage());
     form.addEventListener("submit", onSubmit);
     $("phone").addEventListener("input", scheduleCheck);
     $("phone").addEventListener("blur", function () {
@@ -455,7 +586,7 @@
         renderConfig();
       })
       .catch(function () {
-        showAlert("Sign-up is not available right now. Please try again later.", []);
+        showAlert({ key: "unavailable" }, []);
         $("submit").setAttribute("aria-disabled", "true");
       });
   }

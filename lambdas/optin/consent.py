@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from optin.delivery_events.status import Delivery, DeliveryStatus, advance
 from optin.keywords import Intent, KeywordMatch
+from optin.languages import DEFAULT_LANGUAGE
 
 
 class Status(StrEnum):
@@ -31,6 +32,7 @@ class Reply(StrEnum):
     OPT_OUT = "OPT_OUT"
     ALREADY_CONFIRMED = "ALREADY_CONFIRMED"
     SIGNUP = "SIGNUP"
+    NUDGE = "NUDGE"  # "reply YES to confirm, STOP to cancel": once per pending episode
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Submission:
     client_ip: str | None = None
     user_agent: str | None = None
     country: str | None = None
+    language: str = DEFAULT_LANGUAGE  # of the form, and of every text the contact gets
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Contact:
     client_ip: str | None = None
     user_agent: str | None = None
     country: str | None = None
+    language: str | None = None  # en, es or fr: the texts' language (None: registered before languages)
     # from the carrier lookup
     phone_type: str | None = None
     carrier: str | None = None
@@ -107,6 +111,8 @@ class Contact:
     confirmed_message_id: str | None = None
     confirmed_body: str | None = None
     confirmed_keyword: str | None = None
+    # the pending episode's one nudge ("reply YES to confirm, STOP to cancel") was owed at this time
+    nudged_at: datetime | None = None
     # revocation
     opted_out_at: datetime | None = None
     opted_out_keyword: str | None = None
@@ -176,7 +182,11 @@ def on_registration(
     submitted = AuditEvent(
         "SUBMITTED",
         now,
-        {"source": submission.source, "consentTextVersion": submission.consent_text_version},
+        {
+            "source": submission.source,
+            "consentTextVersion": submission.consent_text_version,
+            "language": submission.language,
+        },
     )
     if contact is not None and contact.status == Status.CONFIRMED:
         return RegistrationDecision(contact, (submitted,), False, "confirmed")
@@ -190,6 +200,7 @@ def on_registration(
         "client_ip": submission.client_ip,
         "user_agent": submission.user_agent,
         "country": submission.country,
+        "language": submission.language,
         "phone_type": facts.phone_type,
         "carrier": facts.carrier,
         "timezone": facts.timezone,
@@ -218,6 +229,7 @@ def on_registration(
             confirmed_message_id=None,
             confirmed_body=None,
             confirmed_keyword=None,
+            nudged_at=None,
             opted_out_at=None,
             opted_out_keyword=None,
             opted_out_message_id=None,
@@ -335,11 +347,15 @@ class InboundDecision:
     contact: Contact | None  # the contact to save (None: no contact change, none exists)
     events: tuple[AuditEvent, ...]
     reply: Reply | None
-    outcome: str  # confirmed | opted_out | opted_in | help | already_confirmed | unknown | ignored
+    outcome: str  # confirmed | opted_out | opted_in | help | already_confirmed | unknown | nudged | ignored
 
 
-def on_inbound(contact: Contact | None, message: InboundMessage, match: KeywordMatch) -> InboundDecision:
-    """An inbound SMS from ``contact``'s handset (or from a number we do not know)."""
+def on_inbound(
+    contact: Contact | None, message: InboundMessage, match: KeywordMatch, *, nudge: bool = True
+) -> InboundDecision:
+    """An inbound SMS from ``contact``'s handset (or from a number we do not know). Its audit entry
+    records which rule classified it, so a disputed opt-out can be explained. ``nudge``: a pending
+    contact's first unrecognized reply of the episode is answered with the nudge."""
     at = message.received_at
     audit = AuditEvent(
         "INBOUND",
@@ -349,6 +365,8 @@ def on_inbound(contact: Contact | None, message: InboundMessage, match: KeywordM
             "body": message.body,
             "keyword": match.keyword or "",
             "intent": match.intent.value,
+            "rule": match.rule.value,
+            "language": match.language or "",
         },
         id=message.inbound_message_id,
     )
@@ -370,13 +388,16 @@ def on_inbound(contact: Contact | None, message: InboundMessage, match: KeywordM
             send_lease_token=None,
             send_lease_until=None,
         )
-        event = AuditEvent("OPTED_OUT", at, {"keyword": match.keyword or ""})
+        event = AuditEvent("OPTED_OUT", at, {"keyword": match.keyword or "", "rule": match.rule.value})
         return InboundDecision(revoked, (*events, event), Reply.OPT_OUT, "opted_out")
 
     if intent == Intent.HELP:
         return InboundDecision(contact, events, Reply.HELP, "help")
 
     if intent not in (Intent.CONFIRM, Intent.OPT_IN):
+        if nudge and contact is not None and contact.is_pending_at(at) and contact.nudged_at is None:
+            # Silence would leave them thinking they are done: tell them once how to confirm or cancel.
+            return InboundDecision(replace(contact, nudged_at=at), events, Reply.NUDGE, "nudged")
         return InboundDecision(contact, events, None, "ignored")
     if contact is None or (contact.status == Status.PENDING and not contact.is_pending_at(at)):
         # Never registered, or the pending registration expired: create nothing.

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from optin.consent import Contact, InboundDecision, InboundMessage, Reply, Status, on_inbound
 from optin.contacts import Change, mirror_quietly, transact
-from optin.keywords import KeywordMatch, KeywordMatcher
+from optin.keywords import KeywordMatch, KeywordMatcher, Rule
 from optin.masking import mask
 from optin.observability import count, logger
 from optin.outbound import SendKind, send_for_marker, send_timing
@@ -42,14 +42,31 @@ _OUTCOME_METRICS = {
     "opted_in": "OptedIn",
     "opted_out": "OptedOut",
     "help": "HelpRequested",
+    "nudged": "ReplyUnrecognized",
 }
 # Replies End User Messaging sends itself when it manages opt-outs (self-managed opt-outs off).
 _AWS_ANSWERS = {Reply.HELP, Reply.OPT_OUT}
 
 
+def reply_language(contact: Contact | None, match: KeywordMatch, settings: Settings) -> str:
+    """Replies go out in the contact's language; a stranger's (or a contact's from before languages) in
+    the language of the keyword, when it tells one; else in the default language."""
+    if contact is not None and contact.language:
+        return contact.language
+    return match.language or settings.default_language
+
+
 def matcher_for(settings: Settings) -> KeywordMatcher:
     return KeywordMatcher(
-        settings.confirm_keywords, settings.opt_out_keywords, settings.opt_in_keywords, settings.help_keywords
+        settings.confirm_keywords,
+        settings.opt_out_keywords,
+        settings.opt_in_keywords,
+        settings.help_keywords,
+        revocation_words=settings.revocation_words,
+        phrases=settings.revocation_phrases,
+        exceptions=settings.keyword_exceptions,
+        languages=settings.keyword_languages,
+        rules=tuple(Rule(rule) for rule in settings.revocation_rules),
     )
 
 
@@ -100,7 +117,8 @@ class InboundService:
                 count("InboundDuplicate")
                 return "duplicate"  # the delivery that applied it syncs the follow-ups
         if marker.reply:
-            self._deliver(marker, redelivered=outcome == "redelivered")
+            language = marker.language or self._language_of(message)
+            self._deliver(marker, language, redelivered=outcome == "redelivered")
         if outcome == "redelivered":
             self._sync_follow_ups(message.origination_number)
         elif changed is not None:
@@ -127,15 +145,23 @@ class InboundService:
         expires = self._clock() + MARKER_LIFETIME
 
         def decide(current: Contact | None) -> tuple[Change, tuple[InboundDecision, InboundMarker]]:
-            decision = on_inbound(current, message, match)
+            decision = on_inbound(current, message, match, nudge=self._settings.nudge_unrecognized)
             reply = self._owed(decision, match)
-            marker = InboundMarker(marker_id, phone, reply.value if reply else None, reply is None, expires)
+            language = reply_language(current, match, self._settings)
+            marker = InboundMarker(
+                marker_id, phone, reply.value if reply else None, reply is None, expires, language=language
+            )
             return Change(decision.contact, decision.events, marker), (decision, marker)
 
         contact, (decision, marker) = transact(self._contacts, phone, decide)
         logger.info(
             "inbound message",
-            extra={"from": mask(phone), "intent": match.intent.value, "outcome": decision.outcome},
+            extra={
+                "from": mask(phone),
+                "intent": match.intent.value,
+                "rule": match.rule.value,
+                "outcome": decision.outcome,
+            },
         )
         count("InboundReceived")
         if decision.outcome in _OUTCOME_METRICS:
@@ -149,26 +175,46 @@ class InboundService:
 
     def _owed(self, decision: InboundDecision, match: KeywordMatch) -> Reply | None:
         reply = decision.reply
-        if reply is None or match.keyword in self._settings.number_keywords:
-            return None  # nothing to say, or the number already answered this keyword itself
-        if not self._settings.self_managed_opt_outs and (
-            reply in _AWS_ANSWERS or decision.outcome == "opted_in"
+        if reply is None:
+            return None
+        # The number answers only messages that begin with a keyword (registered on it, or its own STOP
+        # and HELP when AWS manages opt-outs); any other rule's opt-out is ours to confirm.
+        answered_by_number = match.rule == Rule.LEADING_KEYWORD
+        if answered_by_number and match.keyword in self._settings.number_keywords:
+            return None  # the number already answered this keyword itself
+        if (
+            not self._settings.self_managed_opt_outs
+            and answered_by_number
+            and (reply in _AWS_ANSWERS or decision.outcome == "opted_in")
         ):
             return None
         if reply == Reply.SIGNUP and not self._settings.signup_url:
             return None
         return reply
 
-    def _deliver(self, marker: InboundMarker, redelivered: bool) -> None:
-        """Send the reply ``marker`` owes, at most once (optin.outbound). On a redelivery the contact is
-        read again first: a reply owed before a STOP that arrived meanwhile is not sent."""
+    def _language_of(self, message: InboundMessage) -> str:
+        """The reply's language for a redelivered message whose marker does not say it."""
+        return reply_language(
+            self._contacts.get(message.origination_number), self._matcher.match(message.body), self._settings
+        )
+
+    def _deliver(self, marker: InboundMarker, language: str, redelivered: bool) -> None:
+        """Send the reply ``marker`` owes in ``language``, at most once (optin.outbound). On a redelivery
+        the contact is read again first: a reply owed before a STOP that arrived meanwhile is not sent.
+        The sign-up link and the nudge go out at most once per cooldown per number."""
         reply = Reply(marker.reply)
         now = self._clock()
+        cooldown_key = {Reply.SIGNUP: "signup", Reply.NUDGE: "nudge"}.get(reply)
 
         def still_wanted() -> bool:
-            if reply == Reply.SIGNUP:
+            if redelivered and reply == Reply.NUDGE:
+                contact = self._contacts.get(marker.phone)
+                if contact is None or contact.status != Status.PENDING:
+                    count("ReplySuppressed", reason="no_longer_pending")
+                    return False
+            if cooldown_key is not None:
                 cooldown = timedelta(seconds=self._settings.resend_cooldown_seconds)
-                if not self._markers.claim_cooldown(f"signup#{marker.phone}", now, now + cooldown):
+                if not self._markers.claim_cooldown(f"{cooldown_key}#{marker.phone}", now, now + cooldown):
                     count("ReplySuppressed", reason="cooldown")
                     return False
                 return True
@@ -184,11 +230,11 @@ class InboundService:
             self._sms,
             marker.id,
             marker.phone,
-            reply_text(reply, self._settings),
+            reply_text(reply, self._settings, language),
             SendKind.REPLY,
             now,
             send_timing(self._settings),
-            still_wanted=still_wanted if redelivered or reply == Reply.SIGNUP else None,
+            still_wanted=still_wanted if redelivered or cooldown_key is not None else None,
         )
         if result.outcome == "sent":
             count("ReplySent", reply=reply.value)

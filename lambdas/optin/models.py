@@ -7,7 +7,7 @@ the free offline precheck here, so one 400 names all mistakes. Names and source 
 :mod:`optin.person_names`; the size limits come from :mod:`optin.limits`.
 
 Field codes: ``required``, ``not_text``, ``must_be_true``, ``too_long``, ``invalid_format`` (country),
-``country_not_served``, the name and source codes of :mod:`optin.person_names` (``control_characters``,
+``country_not_served``, ``unsupported_language`` (:data:`LANGUAGE_CODE`), the name and source codes of :mod:`optin.person_names` (``control_characters``,
 ``format_characters``, ``invalid_characters``, ``no_visible_characters``, ``digits``, ``url``) and the
 number codes in :data:`NUMBER_CODES`. Body-level codes are in :mod:`optin.request_body`.
 """
@@ -19,8 +19,10 @@ from typing import Any, ClassVar, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from optin.languages import LANGUAGES
 from optin.limits import (
     MAX_COUNTRY_INPUT,
+    MAX_LANGUAGE_LENGTH,
     MAX_NUMBER_LENGTH,
     MAX_REGISTER_FIELDS,
     MAX_VALIDATE_FIELDS,
@@ -30,7 +32,7 @@ from optin.phone_numbers import REJECTION_MESSAGES, Rejection, precheck
 from optin.request_body import BodyError, require_object
 from optin.settings import Settings
 
-__all__ = ["NUMBER_CODES", "BodyError", "RegistrationBody", "ValidationBody", "number_code"]
+__all__ = ["LANGUAGE_CODE", "NUMBER_CODES", "BodyError", "RegistrationBody", "ValidationBody", "number_code"]
 
 # pydantic's error type -> (code, message) for the errors its own checks raise.
 _BUILT_IN: Final = {
@@ -51,6 +53,10 @@ NUMBER_CODES: Final = {
     Rejection.INVALID: "invalid_number",
     Rejection.COUNTRY_NOT_SERVED: "country_not_served",
 }
+
+
+# A language the texts do not exist in.
+LANGUAGE_CODE: Final = "unsupported_language"
 
 
 def number_code(rejection: Rejection | None) -> str:
@@ -113,12 +119,13 @@ def _check_country(value: str | None, info: ValidationInfo) -> str | None:
 
 
 _COUNTRY = Field(default=None, max_length=MAX_COUNTRY_INPUT, pattern=r"^[A-Za-z]{2}$")
+_LANGUAGE = Field(default=None, max_length=MAX_LANGUAGE_LENGTH)
 _NUMBER = Field(min_length=1, max_length=MAX_NUMBER_LENGTH)
 
 
 class RegistrationBody(_Body):
-    """POST /register — the tutorial's body, plus optional country and consent (JSON true when sent;
-    null counts as absent, as for every optional field)."""
+    """POST /register — the tutorial's body, plus optional country, consent (JSON true when sent; null
+    counts as absent, as for every optional field) and language (en, es or fr, any case: the texts')."""
 
     max_fields: ClassVar[int] = MAX_REGISTER_FIELDS
 
@@ -129,9 +136,19 @@ class RegistrationBody(_Body):
     lastName: str
     source: str | None = None
     consent: bool | None = None
+    language: str | None = _LANGUAGE
 
     _country = field_validator("country")(_check_country)
     _number = field_validator("destinationNumber")(_check_number)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.lower() not in LANGUAGES:
+            raise PydanticCustomError(LANGUAGE_CODE, "Use en, es or fr.")
+        return value.lower()
 
     @field_validator("firstName", "lastName")
     @classmethod

@@ -92,6 +92,7 @@ class InboundMarker:
     claim_token: str | None = None  # the send that holds (or last held) the claim
     claim_until: datetime | None = None
     delivery_rank: int = 0  # how far the text's delivery got (delivery_events.status), 0: no event yet
+    language: str | None = None  # of the owed reply's text (None: work it out again from the message)
 
 
 class ClaimResult(StrEnum):

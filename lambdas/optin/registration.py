@@ -36,7 +36,7 @@ from optin.ports import (
     SmsSender,
 )
 from optin.settings import Settings
-from optin.texts import confirmation_text
+from optin.texts import confirmation_text, consent_text_version
 
 if TYPE_CHECKING:
     from optin.abuse.guard import AbuseGuard
@@ -51,6 +51,7 @@ class RegistrationRequest:
     country: str | None = None
     client_ip: str | None = None
     user_agent: str | None = None
+    language: str | None = None  # en, es or fr (None: the default language)
 
 
 class InvalidPhoneNumber(Exception):
@@ -129,15 +130,17 @@ class RegistrationService:
         assert verdict.e164 is not None and verdict.info is not None
         phone = verdict.e164
         now = self._clock()
+        language = request.language or self._settings.default_language
         submission = Submission(
             first_name=request.first_name,
             last_name=request.last_name,
             source=request.source,
             submitted_at=now,
-            consent_text_version=self._settings.consent_text_version,
+            consent_text_version=consent_text_version(self._settings, language),
             client_ip=request.client_ip,
             user_agent=request.user_agent,
             country=verdict.country,
+            language=language,
         )
         info = verdict.info
         facts = CarrierFacts(info.phone_type, info.carrier, info.timezone, info.city, info.zip_code)
@@ -169,17 +172,17 @@ class RegistrationService:
                 except CapacityReached:
                     self._release(phone, decision.lease_token)
                     raise
-            self._send_confirmation(phone, decision.lease_token)
+            self._send_confirmation(phone, decision.lease_token, language)
         else:
             count("ConfirmationSuppressed", reason=decision.outcome.split(":")[-1])
         return decision.outcome
 
-    def _send_confirmation(self, phone: str, token: str) -> None:
+    def _send_confirmation(self, phone: str, token: str, language: str) -> None:
         """Send under claim ``token`` (optin.outbound describes the states). Raises CannotReceiveSms,
         SendPending (outcome unknown: the claim stays until it settles) or DependencyUnavailable."""
         context = send_context(SendKind.CONFIRMATION, token)
         try:
-            sent = self._sms.send(phone, confirmation_text(self._settings), context=context)
+            sent = self._sms.send(phone, confirmation_text(self._settings, language), context=context)
         except RecipientOptedOut:
             # Opted out at the carrier/number level: say nothing different to the caller.
             self._release(phone, token)

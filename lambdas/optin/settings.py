@@ -10,28 +10,176 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from optin.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 if TYPE_CHECKING:
     from optin.followups import FollowUpStep
 
-DEFAULT_CONFIRM_KEYWORDS = ("YES", "Y", "CONFIRM")
-DEFAULT_OPT_OUT_KEYWORDS = (
-    "STOP",
-    "STOPALL",
-    "UNSUBSCRIBE",
-    "END",
-    "QUIT",
-    "CANCEL",
-    "REVOKE",
-    "OPTOUT",
-    "OPT-OUT",
-    "OPT OUT",
+# Keyword sets per language (the language a keyword tells: a stranger's reply is answered in it).
+# Configured lists may tag an entry with its language: "BAJA:es"; untagged entries keep the language
+# their default tells, if any. Words are matched accent-free and case-free: "SI" also reads "Sí".
+_CONFIRM = {"en": ("YES", "Y", "CONFIRM"), "es": ("SI", "SÍ"), "fr": ("OUI",)}
+_OPT_OUT = {
+    "en": (
+        "STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "REVOKE", "OPTOUT",
+        "OPT-OUT", "OPT OUT", "REMOVE",
+    ),
+    "": ("TD",),  # one of AWS's default opt-out keywords; it tells no language
+    "es": ("ALTO", "PARAR", "PARE", "BAJA", "CANCELAR"),
+    "fr": ("ARRET", "ARRÊTER", "ARRÊTEZ", "DÉSABONNER"),
+}  # fmt: skip
+_OPT_IN = {"en": ("START", "UNSTOP")}
+_HELP = {"en": ("HELP", "INFO"), "es": ("AYUDA",), "fr": ("AIDE",)}
+# Revocation words: opt out wherever they stand, as whole words, unless inside an exception.
+_REVOCATION_WORDS = {
+    "en": ("STOP", "STOPALL", "QUIT", "END", "REVOKE", "CANCEL", "UNSUBSCRIBE", "OPTOUT", "OPT OUT"),
+    "es": ("ALTO", "PARAR", "BAJA", "CANCELAR"),
+    "fr": ("ARRÊT", "ARRÊTER", "ARRÊTEZ", "ARRÊTE", "DÉSABONNER", "DÉSABONNEZ", "DÉSINSCRIRE"),
+}
+_TEXTS_EN = (
+    "texts|text|txt|txts|texting|messages|message|messaging|msgs|msg|sms|alerts|notifications|spam|promos"
 )
-DEFAULT_OPT_IN_KEYWORDS = ("START", "UNSTOP")
-DEFAULT_HELP_KEYWORDS = ("HELP", "INFO")
+_SEND_EN = "text|txt|texting|message|msg|sms|contact|call|email|send|spam|bother"
+_TEXTS_ES = "mensajes|mensaje|msjs|msj|sms|textos|texto|notificaciones|promociones|publicidad"
+_SEND_ES = (
+    "envies|envien|envie|mandes|manden|mande|escribas|escriban|escriba|contactes|contacten|llames|llamen|"
+    "molestes|molesten"
+)
+_TEXTS_FR = "messages|message|sms|textos|texto|notifications|promotions|pubs|publicites"
+# Plain-language revocations (syntax in optin.keywords): "a|b" are alternatives for one word, "do-not"
+# is one alternative of two words, "=" anchors a phrase to the whole message.
+_PHRASES = {
+    "en": (
+        "take|get|remove|delete|drop|scratch|cross|pull me|us off|from",
+        "take|get|remove|delete|drop|scratch|cross|pull my|this|our|the number|phone off|from",
+        "remove|delete|erase me|us",
+        "remove|delete|erase my|this|our number|info|information|details|data|contact",
+        "please remove",
+        f"no more {_TEXTS_EN}",
+        f"dont|do-not|never {_SEND_EN} me|us|this|anymore|again|ever",
+        f"=dont|do-not|never {_SEND_EN}",
+        "leave me|us alone",
+        "go away",
+        "fuck|piss|buzz|bugger|sod|f|back off",
+        "fuck you|u",
+        "wrong number|person|phone|recipient|guy|girl",
+        "not my number",
+        "not interested",
+        "no longer interested|want|need|wish",
+        f"dont|do-not|never want|need {_TEXTS_EN}|this|these|them|any|anymore|your|ur",
+        "dont|do-not|never want|wish to receive|get|be",
+        "lose|delete|forget my number",
+        "get lost",
+        "stahp",
+        "didnt|did-not|never sign|signed|subscribe|subscribed|opt|opted|ask|asked|agree|agreed|consent|consented",
+        "unsub|unsubscribed|unsubscribing|unsubcribe|unsuscribe|unsubscibe|unsubsribe|unsusbcribe",
+        "stpo|sotp|cancle|cancell|unsubscrbe",
+        f"enough {_TEXTS_EN}",
+        "opt me|us out",
+        "opting|opted out",
+        "cease",
+        "is spam",
+        "spamming",
+        "block|blocking you|this|your|ur",
+        "=no|n|nope|nah|spam|enough|wrong|block|delete",
+        "=nah|no im good",
+        "=im good",
+        "=no more",
+        "=no thanks|thx|ty",
+        "=no thank you",
+    ),
+    "es": (
+        f"no mas {_TEXTS_ES}",
+        "=no mas",
+        f"no me {_SEND_ES}",
+        "ya no quiero|deseo",
+        f"no quiero|deseo {_TEXTS_ES}|recibir|mas|nada",
+        "deja|dejen|deje|dejar de enviar|enviarme|mandar|mandarme|escribir|escribirme|molestar|molestarme|llamarme",
+        "dejame|dejenme|dejeme en paz",
+        "sacame|quitame|borrame|eliminame|saquenme|quitenme|borrenme|eliminenme|sacarme|quitarme|borrarme|eliminarme de",
+        "eliminar|borrar|quitar|eliminen|borren|quiten mi numero",
+        "numero equivocado|incorrecto|errado",
+        "equivocaron|equivocado|equivocada de numero",
+        "=equivocado|equivocada",
+        "no me interesa|interesan",
+        "no estoy interesado|interesada",
+        "desuscribir|desuscribirme|desuscribeme|desuscribirse|desinscribir|desinscribirme|darse|darme de baja",
+        "cancela|cancele|cancelen|cancelo",
+        "detener|deten|detengan|paren",
+        "=basta",
+        "basta de",
+        "=para|salir|eliminar|borrar",
+        "=no quiero",
+        "=ya basta",
+        "=no gracias",
+    ),
+    "fr": (
+        f"plus de {_TEXTS_FR}",
+        "m envoyez|ecrivez|contactez|appelez|envoie|ecris|contacte|textez plus",
+        "ne plus m envoyer|ecrire|contacter|appeler",
+        "ne plus recevoir",
+        "laissez|laisse|laisser moi|nous tranquille|tranquilles",
+        "moi|nous la|en paix",
+        "cessez|cesser|cesse",
+        "trompe|trompes|trompee|trompez de numero",
+        "retirez|retire|enlevez|enleve|supprimez|supprime|effacez|efface|rayez|raye moi|nous|mon",
+        "mauvais|faux numero",
+        "erreur de numero",
+        "pas interesse|interessee|interesses|interessees",
+        "m interesse|interessent pas|plus",
+        "ne veux|voulons plus",
+        "desinscrivez|desinscris|desinscription|desabonnement|desabonne|desabonnez-moi|annuler|annulez",
+        "=non|non merci",
+    ),
+}
+# The exceptions, in this one place: where a revocation word (or phrase) does not revoke, because it is
+# plainly negated or part of an unrelated phrase. Kept small on purpose: when in doubt, opt out.
+_EXCEPTIONS = (
+    # plainly negated
+    "don't|do-not|can't|cannot|can-not|never|won't|will-not stop",
+    "don't|do-not|never cancel|unsubscribe|quit",
+    "no paren|parar|cancelar|cancele|cancelen",
+    "no me des|den de baja",
+    "n'arrêtez|n'arrête pas",
+    "ne pas|jamais arrêter",
+    # part of an unrelated phrase
+    "stop by",
+    "bus|pit|one|non stop",
+    "the end",
+    "end of|up",
+    "end to end",
+    "high|dead end",
+    "sin parar",
+    "sans arrêt",
+    "Baja California",
+    "Palo Alto",
+)
+
+
+def _plain_entries(by_language: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(entry for entries in by_language.values() for entry in entries)
+
+
+DEFAULT_CONFIRM_KEYWORDS = _plain_entries(_CONFIRM)
+DEFAULT_OPT_OUT_KEYWORDS = _plain_entries(_OPT_OUT)
+DEFAULT_OPT_IN_KEYWORDS = _plain_entries(_OPT_IN)
+DEFAULT_HELP_KEYWORDS = _plain_entries(_HELP)
+DEFAULT_REVOCATION_WORDS = _plain_entries(_REVOCATION_WORDS)
+DEFAULT_REVOCATION_PHRASES = tuple(p.upper() for p in _plain_entries(_PHRASES))
+DEFAULT_KEYWORD_EXCEPTIONS = tuple(e.upper() for e in _EXCEPTIONS)
+# Entry (upper case, spaces collapsed) -> the language it tells.
+DEFAULT_KEYWORD_LANGUAGES: dict[str, str] = {
+    " ".join(entry.upper().split()): language
+    for table in (_CONFIRM, _OPT_OUT, _OPT_IN, _HELP, _REVOCATION_WORDS, _PHRASES)
+    for language, entries in table.items()
+    if language
+    for entry in entries
+}
+REVOCATION_RULES = ("revocation_word", "phrase", "obfuscation")  # the optional rules (optin.keywords.Rule)
 
 # Every default text fits one GSM-7 segment (160 characters) with a brand of up to 20 characters:
 # a second segment would double the cost of every confirmation (tests/test_texts.py).
@@ -53,6 +201,46 @@ DEFAULT_ALREADY_CONFIRMED_TEMPLATE = (
     "{brand}: You're already subscribed. Reply HELP for help, STOP to cancel."
 )
 DEFAULT_SIGNUP_TEMPLATE = "{brand}: We have no pending sign-up for this number. Sign up at {signup_url}"
+DEFAULT_NUDGE_TEMPLATE = (
+    "{brand}: Sorry, we didn't understand your reply. Reply YES to confirm your sign-up or STOP to cancel."
+)
+# The texts in Spanish and French: GSM-7 wording (one character outside it, such as "í" or "ê", would
+# make the whole text UCS-2 and cut a segment to 70 characters), so "SI", never "SÍ".
+TEXT_NAMES = ("confirmation", "welcome", "help", "opt_out", "already_confirmed", "signup", "nudge")
+DEFAULT_TRANSLATIONS: dict[str, dict[str, str]] = {
+    "es": {
+        "confirmation": "{brand}: ¡Gracias! {frequency}. Pueden aplicarse tarifas de msj y datos. "
+        "Responde SI para confirmar, AYUDA para ayuda, STOP para cancelar.",
+        "welcome": "{brand}: Te suscribiste. {frequency}. Pueden aplicarse tarifas de msj y datos. "
+        "Responde AYUDA para ayuda, STOP para cancelar.",
+        "help": "{brand}: Ayuda en {help_url}. {frequency}. Pueden aplicarse tarifas de msj y datos. "
+        "Responde STOP para cancelar.",
+        "opt_out": "{brand}: Te diste de baja y ya no te enviaremos mensajes. "
+        "Responde START para volver a suscribirte.",
+        "already_confirmed": "{brand}: Ya te suscribiste. Responde AYUDA para ayuda, STOP para cancelar.",
+        "signup": "{brand}: No hay un registro pendiente para este teléfono. Puedes suscribirte en {signup_url}",
+        "nudge": "{brand}: No entendimos tu respuesta. Responde SI para confirmar tu registro o STOP para cancelar.",
+    },
+    "fr": {
+        "confirmation": "{brand}: Merci! {frequency}. Frais de msg et données possibles. "
+        "Répondez OUI pour confirmer, AIDE pour l'aide, STOP pour annuler.",
+        "welcome": "{brand}: Inscription confirmée. {frequency}. Frais de msg et données possibles. "
+        "Répondez AIDE pour l'aide, STOP pour annuler.",
+        "help": "{brand}: Aide sur {help_url}. {frequency}. Frais de msg et données possibles. "
+        "Répondez STOP pour annuler.",
+        "opt_out": "{brand}: Désinscription confirmée, vous ne recevrez plus de messages. "
+        "Répondez START pour revenir.",
+        "already_confirmed": "{brand}: Votre inscription est déjà confirmée. "
+        "Répondez AIDE pour l'aide, STOP pour annuler.",
+        "signup": "{brand}: Aucune inscription en attente pour ce numéro. Inscrivez-vous sur {signup_url}",
+        "nudge": "{brand}: Nous n'avons pas compris votre réponse. Répondez OUI pour confirmer ou STOP pour annuler.",
+    },
+}
+DEFAULT_MESSAGE_FREQUENCY = "Up to 4 msgs/month"
+# The default frequency in the other languages; a custom MESSAGE_FREQUENCY is used as written in every
+# language that has no MESSAGE_FREQUENCY_<LANG> of its own (never a translation of another number).
+DEFAULT_FREQUENCIES = {"es": "Hasta 4 msjs/mes", "fr": "Jusqu'à 4 msgs/mois"}
+TEXT_FIELDS = ("brand", "frequency", "help_url", "signup_url")
 
 
 class SettingsError(ValueError):
@@ -80,7 +268,7 @@ class Settings:
 
     # Brand and texts
     brand: str = "ExampleCorp"  # BRAND_NAME
-    message_frequency: str = "Up to 4 msgs/month"  # MESSAGE_FREQUENCY
+    message_frequency: str = DEFAULT_MESSAGE_FREQUENCY  # MESSAGE_FREQUENCY
     help_url: str = "example.com/help"  # HELP_URL
     signup_url: str | None = None  # SIGNUP_URL: when set, unknown numbers texting YES get a link
     consent_text_version: str = "v1"  # CONSENT_TEXT_VERSION
@@ -90,6 +278,18 @@ class Settings:
     opt_out_template: str = DEFAULT_OPT_OUT_TEMPLATE  # OPT_OUT_TEMPLATE
     already_confirmed_template: str = DEFAULT_ALREADY_CONFIRMED_TEMPLATE  # ALREADY_CONFIRMED_TEMPLATE
     signup_template: str = DEFAULT_SIGNUP_TEMPLATE  # SIGNUP_TEMPLATE
+    nudge_template: str = DEFAULT_NUDGE_TEMPLATE  # NUDGE_TEMPLATE
+
+    # Languages (en, es, fr). The English texts are the *_TEMPLATE fields above; the others come from
+    # <NAME>_TEMPLATE_ES and _FR (e.g. CONFIRMATION_TEMPLATE_ES), else the built-in translations.
+    default_language: str = DEFAULT_LANGUAGE  # DEFAULT_LANGUAGE: texts when nothing tells a language
+    translations: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_TRANSLATIONS.items()}
+    )
+    # MESSAGE_FREQUENCY_ES, MESSAGE_FREQUENCY_FR: only those set (see frequency())
+    message_frequencies: Mapping[str, str] = field(default_factory=dict)
+    # NUDGE_UNRECOGNIZED: a pending contact's first unrecognized reply of an episode gets the nudge
+    nudge_unrecognized: bool = True
 
     # API
     allowed_origins: tuple[str, ...] = ()  # ALLOWED_ORIGINS: comma-separated origins for CORS
@@ -137,6 +337,12 @@ class Settings:
     opt_out_keywords: tuple[str, ...] = DEFAULT_OPT_OUT_KEYWORDS  # OPT_OUT_KEYWORDS
     opt_in_keywords: tuple[str, ...] = DEFAULT_OPT_IN_KEYWORDS  # OPT_IN_KEYWORDS
     help_keywords: tuple[str, ...] = DEFAULT_HELP_KEYWORDS  # HELP_KEYWORDS
+    revocation_words: tuple[str, ...] = DEFAULT_REVOCATION_WORDS  # REVOCATION_WORDS: opt out anywhere
+    revocation_phrases: tuple[str, ...] = DEFAULT_REVOCATION_PHRASES  # REVOCATION_PHRASES
+    keyword_exceptions: tuple[str, ...] = DEFAULT_KEYWORD_EXCEPTIONS  # KEYWORD_EXCEPTIONS
+    revocation_rules: tuple[str, ...] = REVOCATION_RULES  # REVOCATION_RULES: optional rules on ("none": off)
+    # The language each keyword, word or phrase tells: the defaults' plus any "ENTRY:xx" tag in the lists
+    keyword_languages: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_KEYWORD_LANGUAGES))
 
     # Custom channel (WhatsApp): the delivery function, POST /broadcasts, the broadcast queue (issue 5)
     whatsapp_transport: str = "graph"  # WHATSAPP_TRANSPORT: graph (Meta Cloud API) | social (AWS EUM Social)
@@ -194,6 +400,7 @@ class Settings:
             opt_out_template=_text(env, "OPT_OUT_TEMPLATE", d.opt_out_template),
             already_confirmed_template=_text(env, "ALREADY_CONFIRMED_TEMPLATE", d.already_confirmed_template),
             signup_template=_text(env, "SIGNUP_TEMPLATE", d.signup_template),
+            **_languages(env, d),  # Languages, and the nudge
             allowed_origins=tuple(_split(env.get("ALLOWED_ORIGINS") or "")),
             default_country=_country(env, "DEFAULT_COUNTRY", d.default_country),
             allowed_countries=_countries(env, "ALLOWED_COUNTRIES", d.allowed_countries),
@@ -221,10 +428,7 @@ class Settings:
             form_token_secret=_optional(env, "FORM_TOKEN_SECRET"),
             form_min_fill_seconds=_int(env, "FORM_MIN_FILL_SECONDS", d.form_min_fill_seconds),
             form_token_max_age_seconds=_int(env, "FORM_TOKEN_MAX_AGE_SECONDS", d.form_token_max_age_seconds),
-            confirm_keywords=_keywords(env, "CONFIRM_KEYWORDS", d.confirm_keywords),
-            opt_out_keywords=_keywords(env, "OPT_OUT_KEYWORDS", d.opt_out_keywords),
-            opt_in_keywords=_keywords(env, "OPT_IN_KEYWORDS", d.opt_in_keywords),
-            help_keywords=_keywords(env, "HELP_KEYWORDS", d.help_keywords),
+            **_keyword_rules(env, d),  # Keywords
             **_custom_channel(env, d),  # Custom channel (WhatsApp)
             **_follow_up_sequence(env),  # Follow-up sequence
         )
@@ -237,14 +441,29 @@ class Settings:
             numbers.add(self.origination_identity)
         return frozenset(numbers)
 
-    def text_fields(self) -> dict[str, str]:
-        """Values the message templates may use."""
+    def text_fields(self, language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+        """Values the message templates may use (the frequency in ``language``)."""
         return {
             "brand": self.brand,
-            "frequency": self.message_frequency,
+            "frequency": self.frequency(language),
             "help_url": self.help_url,
             "signup_url": self.signup_url or "",
         }
+
+    def frequency(self, language: str) -> str:
+        """The message frequency in ``language``: its own setting, else the translation of the default
+        frequency, else MESSAGE_FREQUENCY as written (a custom frequency is never guessed at)."""
+        if language in self.message_frequencies:
+            return self.message_frequencies[language]
+        if self.message_frequency == DEFAULT_MESSAGE_FREQUENCY and language in DEFAULT_FREQUENCIES:
+            return DEFAULT_FREQUENCIES[language]
+        return self.message_frequency
+
+    def template(self, name: str, language: str) -> str:
+        """The template of text ``name`` (one of TEXT_NAMES) in ``language`` (English when unknown)."""
+        if language in self.translations and name in self.translations[language]:
+            return self.translations[language][name]
+        return str(getattr(self, f"{name}_template"))
 
 
 @lru_cache(maxsize=1)
@@ -324,6 +543,91 @@ def _keywords(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tu
     return tuple(" ".join(part.upper().split()) for part in _split(raw))
 
 
+# -- Keywords and languages ------------------------------------------------------------------------------
+_LANGUAGE_TAG = re.compile(r"^(?P<entry>.*\S)\s*:\s*(?P<language>[A-Za-z]{2})$")
+_KEYWORD_LISTS = {  # field: variable
+    "confirm_keywords": "CONFIRM_KEYWORDS",
+    "opt_out_keywords": "OPT_OUT_KEYWORDS",
+    "opt_in_keywords": "OPT_IN_KEYWORDS",
+    "help_keywords": "HELP_KEYWORDS",
+    "revocation_words": "REVOCATION_WORDS",
+    "revocation_phrases": "REVOCATION_PHRASES",
+    "keyword_exceptions": "KEYWORD_EXCEPTIONS",
+}
+
+
+def _keyword_rules(env: Mapping[str, str], d: Settings) -> dict[str, object]:
+    """The keyword fields, checked: every entry holds a word, every tag is a language we speak."""
+    from optin.keywords import parse_pattern  # pure, no cycle: loaded here like the follow-ups
+
+    languages = dict(d.keyword_languages)
+    values: dict[str, object] = {}
+    for name, variable in _KEYWORD_LISTS.items():
+        entries = []
+        for entry in _keywords(env, variable, getattr(d, name)):
+            tagged = _LANGUAGE_TAG.match(entry)
+            if tagged:
+                entry, language = tagged["entry"], tagged["language"].lower()
+                if language not in LANGUAGES:
+                    raise SettingsError(
+                        f"{variable}: {entry!r} is tagged {language!r}; use {', '.join(LANGUAGES)}"
+                    )
+                languages[" ".join(entry.split())] = language
+            if not parse_pattern(entry)[1]:
+                raise SettingsError(f"{variable}: {entry!r} holds no word to match")
+            entries.append(entry)
+        values[name] = tuple(entries)
+    raw_rules = (env.get("REVOCATION_RULES") or "").strip().lower()
+    rules = d.revocation_rules if not raw_rules else () if raw_rules == "none" else tuple(_split(raw_rules))
+    unknown = [rule for rule in rules if rule not in REVOCATION_RULES]
+    if unknown:
+        raise SettingsError(
+            f"REVOCATION_RULES must list {', '.join(REVOCATION_RULES)} (or none), got {unknown}"
+        )
+    values["revocation_rules"] = rules
+    values["keyword_languages"] = languages
+    return values
+
+
+def _languages(env: Mapping[str, str], d: Settings) -> dict[str, object]:
+    """The texts in every language and the nudge, checked: placeholders must be known fields."""
+    default_language = _text(env, "DEFAULT_LANGUAGE", d.default_language).lower()
+    if default_language not in LANGUAGES:
+        raise SettingsError(
+            f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}, got {default_language!r}"
+        )
+    nudge = _template(env, "NUDGE_TEMPLATE", d.nudge_template)
+    translations = {
+        language: {
+            name: _template(env, f"{name.upper()}_TEMPLATE_{language.upper()}", texts[name])
+            for name in TEXT_NAMES
+        }
+        for language, texts in DEFAULT_TRANSLATIONS.items()
+    }
+    frequencies = {
+        language: value
+        for language in LANGUAGES
+        if language != "en" and (value := _optional(env, f"MESSAGE_FREQUENCY_{language.upper()}"))
+    }
+    return {
+        "nudge_template": nudge,
+        "default_language": default_language,
+        "translations": translations,
+        "message_frequencies": frequencies,
+        "nudge_unrecognized": _bool(env, "NUDGE_UNRECOGNIZED", d.nudge_unrecognized),
+    }
+
+
+def _template(env: Mapping[str, str], name: str, default: str) -> str:
+    value = _text(env, name, default)
+    try:
+        value.format_map(dict.fromkeys(TEXT_FIELDS, ""))
+    except (KeyError, IndexError, ValueError) as error:
+        fields = ", ".join("{" + f + "}" for f in TEXT_FIELDS)
+        raise SettingsError(f"{name} has a bad placeholder ({error}); use {fields}") from None
+    return value
+
+
 # -- Custom channel (WhatsApp) --------------------------------------------------------------------
 _WHATSAPP_TRANSPORTS = ("graph", "social")
 _LOOPBACK_URL = re.compile(r"^http://(127\.0\.0\.1|localhost)(:\d{1,5})?(/.*)?$")
@@ -394,7 +698,7 @@ def _follow_up_sequence(env: Mapping[str, str]) -> dict[str, object]:
         "follow_up_window": (window.start, window.end),
         "follow_up_schedule_group": group,
     }
-    for field, variable in (
+    for name, variable in (
         ("follow_up_target_arn", "FOLLOW_UP_TARGET_ARN"),
         ("follow_up_scheduler_role_arn", "FOLLOW_UP_SCHEDULER_ROLE_ARN"),
         ("follow_up_dead_letter_arn", "FOLLOW_UP_DLQ_ARN"),
@@ -402,5 +706,5 @@ def _follow_up_sequence(env: Mapping[str, str]) -> dict[str, object]:
         arn = _optional(env, variable)
         if arn is not None and not arn.startswith("arn:"):
             raise SettingsError(f"{variable} must be an ARN (arn:...), got {arn!r}")
-        values[field] = arn if field == "follow_up_dead_letter_arn" else (arn or "")
+        values[name] = arn if name == "follow_up_dead_letter_arn" else (arn or "")
     return values

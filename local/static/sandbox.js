@@ -170,6 +170,7 @@
     ["firstName", "First name"],
     ["lastName", "Last name"],
     ["country", "Country"],
+    ["language", "Language"],
     ["source", "Source"],
     ["submittedAt", "Submitted", true],
     ["consentTextVersion", "Consent text version"],
@@ -183,6 +184,7 @@
     ["pendingExpiresAt", "Pending until", true],
     ["confirmedAt", "Confirmed", true],
     ["confirmedBody", "Confirmed with"],
+    ["nudgedAt", "Nudged", true],
     ["optedOutAt", "Opted out", true],
     ["optedOutKeyword", "Opted out with"]
   ];
@@ -220,6 +222,11 @@
       contact.events.forEach(function (e) {
         var item = el("li");
         item.appendChild(el("span", "event-type", e.type));
+        if (e.type === "INBOUND" && e.detail && e.detail.rule) {
+          // Which rule classified the message (and the language its keyword tells), as the audit keeps it.
+          var rule = e.detail.rule + (e.detail.language ? " \u00b7 " + e.detail.language : "");
+          item.appendChild(el("span", "event-rule", rule));
+        }
         item.appendChild(el("span", "event-time", time(e.at)));
         events.appendChild(item);
       });

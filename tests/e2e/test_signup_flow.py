@@ -131,6 +131,7 @@ def test_keyboard_only_and_consent_is_required(page, sandbox):
         assert page.evaluate("document.activeElement.id") == element_id
 
     page.keyboard.press("Tab")  # the skip link
+    tab_to("language")  # the language switch, at the top of the card
     tab_to("firstName")
     page.keyboard.type("Nikki")
     tab_to("lastName")

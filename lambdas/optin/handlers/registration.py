@@ -44,6 +44,7 @@ def register() -> Response:
             country=body.country,
             client_ip=ip,
             user_agent=user_agent,
+            language=body.language,
         )
     )
     # The same answer whether the number was new, pending or already confirmed.
