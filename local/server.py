@@ -144,6 +144,8 @@ class SandboxServer(ThreadingHTTPServer):
             countries=list(settings.allowed_countries),
             defaultCountry=settings.default_country,
         )
+        if settings.message_frequencies:
+            config["messageFrequencies"] = dict(settings.message_frequencies)
         return config
 
 

@@ -333,6 +333,8 @@ class SmsOptinStack(Stack):
             "defaultCountry": settings.default_country,
             "countries": list(settings.allowed_countries),
         }
+        if settings.message_frequencies:  # messageFrequencyEs / messageFrequencyFr: the form says the same
+            config["messageFrequencies"] = dict(settings.message_frequencies)
         if self.firewall and self.firewall.integration_url:
             # AWS WAF's JavaScript integration for the challenge on POST /register: the page loads
             # <wafIntegrationUrl>/challenge.js and sends the token it gets as the X-Aws-Waf-Token header.

@@ -11,6 +11,7 @@
  *   defaultCountry    ISO 3166 alpha-2 code selected at first, e.g. "US"
  *   countries         the codes offered in the country list, e.g. ["US", "CA"]
  *   messageFrequencies  optional {"es": "...", "fr": "..."}: the frequency in the other languages
+ *   wafIntegrationUrl  optional (context wafChallenge): AWS WAF's integration URL; challenge.js loads from it
  *                     (else the translation of the default frequency, else messageFrequency as written)
  *
  * Languages (en, es, fr; texts in i18n.js): ?lang=xx, else the browser's languages (navigator.languages,
@@ -170,8 +171,19 @@
       termsUrl: safeUrl(data.termsUrl),
       privacyUrl: safeUrl(data.privacyUrl),
       defaultCountry: defaultCountry,
-      countries: countries
+      countries: countries,
+      messageFrequencies: frequencies(data.messageFrequencies),
+      wafIntegrationUrl: /^https:\/\/[^\s"'<>]+$/.test(data.wafIntegrationUrl || "") ? data.wafIntegrationUrl : null
     };
+  }
+
+  function frequencies(value) {
+    var out = {};
+    if (!value || typeof value !== "object") return out;
+    Object.keys(value).forEach(function (lang) {
+      if (typeof value[lang] === "string" && value[lang].trim()) out[lang] = value[lang].trim().replace(/\.+$/, "");
+    });
+    return out;
   }
 
   function loadConfig() {
@@ -410,15 +422,59 @@
     return m ? "+1 (" + m[1] + ") " + m[2] + "-" + m[3] : e164 || t("thisNumber");
   }
 
+  // -- bot friction: the signed fill-time token and, when deployed, AWS WAF's challenge -------------
+  var formToken = null;
+
+  // GET /form-token when the page (or a new form) loads: the API signs the time, and a submission sent
+  // sooner than a person could type is dropped quietly. No token (an API without one) is fine.
+  function fetchFormToken() {
+    formToken = null;
+    return fetch(apiUrl("form-token"), { method: "GET", mode: "cors", credentials: "omit", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { formToken = body && typeof body.formToken === "string" ? body.formToken : null; })
+      .catch(function () { formToken = null; });
+  }
+
+  // With context wafChallenge the stack names AWS WAF's integration URL: load its challenge.js (the CSP
+  // allows exactly that origin) and send its token with POST /register.
+  var wafReady = null;
+  function loadWafChallenge() {
+    var url = config && config.wafIntegrationUrl;
+    if (!url || wafReady) return wafReady || Promise.resolve();
+    wafReady = new Promise(function (resolve) {
+      var script = document.createElement("script");
+      script.src = url.replace(/\/+$/, "") + "/challenge.js";
+      script.defer = true;
+      script.onload = resolve;
+      script.onerror = resolve; // without it the request goes out as is, and WAF decides
+      document.head.appendChild(script);
+    });
+    return wafReady;
+  }
+
+  function wafHeaders() {
+    if (!config || !config.wafIntegrationUrl) return Promise.resolve({});
+    return loadWafChallenge().then(function () {
+      var waf = window.AwsWafIntegration;
+      if (!waf || typeof waf.getToken !== "function") return {};
+      return waf.getToken().then(
+        function (token) { return token ? { "X-Aws-Waf-Token": token } : {}; },
+        function () { return {}; }
+      );
+    });
+  }
+
   // -- talking to the API --------------------------------------------------------------------------
-  function postJson(path, payload, controller) {
+  function postJson(path, payload, controller, extraHeaders) {
     controller = controller || ("AbortController" in window ? new AbortController() : null);
     var timer = controller ? window.setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : 0;
+    var headers = { "Content-Type": "application/json", Accept: "application/json" };
+    Object.keys(extraHeaders || {}).forEach(function (name) { headers[name] = extraHeaders[name]; });
     return fetch(apiUrl(path), {
       method: "POST",
       mode: "cors",
       credentials: "omit",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: headers,
       body: JSON.stringify(payload),
       signal: controller ? controller.signal : undefined
     })
@@ -480,15 +536,19 @@
     }
     cancelCheck();
     setBusy(true);
-    postJson("register", {
+    var payload = {
       firstName: v.firstName,
       lastName: v.lastName,
       country: v.country,
       destinationNumber: v.destinationNumber,
       source: location.origin + location.pathname,
       consent: true,
-      language: language
-    })
+      language: language,
+      website: $("website").value
+    };
+    if (formToken) payload.formToken = formToken;
+    wafHeaders()
+      .then(function (headers) { return postJson("register", payload, null, headers); })
       .then(function (result) {
         var body = result.body || {};
         var english = language === "en";
@@ -550,6 +610,7 @@
     document.querySelector(".lede").hidden = false;
     form.hidden = false;
     $("firstName").focus();
+    fetchFormToken(); // a new form: a new fill time
   }
 
   // -- start ---------------------------------------------------------------------------------------
@@ -584,6 +645,8 @@
       .then(function (raw) {
         config = normalise(raw);
         renderConfig();
+        fetchFormToken();
+        loadWafChallenge();
       })
       .catch(function () {
         showAlert({ key: "unavailable" }, []);
