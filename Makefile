@@ -4,20 +4,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SANDBOX_STAMP := $(VENV)/.sandbox-installed
+PIP := $(BIN)/pip install --disable-pip-version-check -q
 
 .PHONY: install run test lint unit synth deploy smoke bench chaos fuzz clean
 
-$(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt
+# Everything: the CDK, lint and test tools too (make test, make synth, make deploy, ...).
+$(STAMP): requirements.txt requirements-dev.txt requirements-sandbox.txt lambdas/requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
-	touch $(STAMP)
+	$(PIP) -r requirements-dev.txt
+	touch $(STAMP) $(SANDBOX_STAMP)
+
+# Only what the sandbox needs (make run): no CDK, lint or browser-test tools.
+$(SANDBOX_STAMP): requirements-sandbox.txt lambdas/requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) -r requirements-sandbox.txt
+	touch $(SANDBOX_STAMP)
 
 install: $(STAMP)
 
 ## the local sandbox at http://127.0.0.1:8000 (PORT=... overrides): the form, the API's real handlers
 ## with DynamoDB emulated in-process, an outbox for texts and a phone simulator. Ctrl-C stops it.
-run: $(STAMP)
+run: $(SANDBOX_STAMP)
 	$(BIN)/python -m local
 
 ## lint + all tests (the README's test command)
