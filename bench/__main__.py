@@ -9,7 +9,7 @@ import sys
 import time
 import warnings
 
-from bench import attack, coldstart, cost
+from bench import attack, coldstart, cost, first_run, sandbox_load
 
 
 def _mix(spec: str) -> cost.Mix:
@@ -21,7 +21,12 @@ def _mix(spec: str) -> cost.Mix:
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=("cold", "cost"), help="run one benchmark only")
+    parser.add_argument(
+        "--only", choices=("cold", "cost", "sandbox", "first-run"), help="run one benchmark only"
+    )
+    parser.add_argument(
+        "--registrations", type=int, default=10_000, help="sandbox: registrations through its API (10,000)"
+    )
     parser.add_argument(
         "--reps", type=int, default=20, help="cold start: interleaved rounds (default 20, min 15)"
     )
@@ -90,7 +95,25 @@ def main(argv: list[str] | None = None) -> int:
     else:
         burst = None
 
+    load = first = None
+    if args.only in (None, "sandbox"):
+        print("== The sandbox under load (issue 14)", flush=True)
+        load = sandbox_load.run(args.registrations)
+        print(sandbox_load.report(load), end="\n\n", flush=True)
+    if args.only in (None, "first-run"):
+        print("== First run (issue 14)", flush=True)
+        first = first_run.run()
+        print(first_run.report(first), end="\n\n", flush=True)
+
     print(summary(cold, costs, time.perf_counter() - started, burst))
+    if load is not None:
+        print(
+            f"  sandbox at {load.registrations} contacts: RSS {load.final_rss:.0f} MB (target ≤ "
+            f"{sandbox_load.RSS_TARGET_MB}), median {load.median():.1f} ms (target ≤ "
+            f"{sandbox_load.LATENCY_TARGET_MS:.0f})  {'ok' if load.on_target else 'MISSED'}"
+        )
+    if first is not None:
+        print(f"  {first_run.report(first).split(': ', 1)[1]}")
     return 2 if any(r.unexpected for r in costs) else 0
 
 
