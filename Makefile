@@ -11,6 +11,7 @@ $(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .  # .venv/bin/sms-optin
 	touch $(STAMP)
 
 install: $(STAMP)
