@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from stacks import LAMBDAS_DIR, PROJECT_ROOT
@@ -27,6 +28,20 @@ PLATFORM = "manylinux2014_aarch64"
 PACKAGE = "optin"
 NEVER_BUNDLED = ("boto3", "botocore", "s3transfer")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache")
+# Subpackages of ``optin`` that never run in Lambda: the operator's tool (sms-optin) and its libraries.
+NOT_BUNDLED = ("admin",)
+
+
+def _ignored(package: Path) -> Callable[[str, list[str]], set[str]]:
+    """What copying ``package`` leaves out: caches, and NOT_BUNDLED at its top level."""
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        left_out = set(_IGNORED(directory, names))
+        if Path(directory).resolve() == package.resolve():
+            left_out.update(name for name in names if name in NOT_BUNDLED)
+        return left_out
+
+    return ignore
 
 
 class BundlingError(RuntimeError):
@@ -68,7 +83,8 @@ def lambda_asset(lambdas_dir: Path = LAMBDAS_DIR, build_dir: Path = PROJECT_ROOT
         staging = Path(tempfile.mkdtemp(prefix=".lambda-asset-", dir=build_dir))
         shutil.copytree(dependencies, staging, dirs_exist_ok=True, copy_function=_link_or_copy)
         (staging / ".complete").unlink()
-        shutil.copytree(lambdas_dir / PACKAGE, staging / PACKAGE, ignore=_IGNORED)
+        package = lambdas_dir / PACKAGE
+        shutil.copytree(package, staging / PACKAGE, ignore=_ignored(package))
         _publish(staging, asset)
     for stale in build_dir.glob("lambda-asset-*"):
         if stale != asset:
@@ -129,6 +145,8 @@ def _publish(staging: Path, target: Path) -> None:
 def _tree_hash(root: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
+        if path.relative_to(root).parts[0] in NOT_BUNDLED:
+            continue  # not in the asset: changing it never rebuilds it
         if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
             digest.update(path.relative_to(root).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())
