@@ -165,8 +165,8 @@ class ImportAs(StrEnum):
 def import_action(contact: Contact | None, mode: ImportAs, now: datetime) -> str:
     """What importing a row for ``contact`` does: ``register`` (re-permission text), ``suppress``, or
     ``skip:<why>``. A number that opted out is never asked again by an import; one that is pending
-    (asked already, by this import's earlier run or the form) or confirmed is left as it is, which is
-    also what makes an interrupted import resumable."""
+    and was texted (by this import's earlier run, or after the form) or confirmed is left as it is, which
+    is also what makes an interrupted import resumable."""
     if mode == ImportAs.OPTED_OUT:
         if contact is not None and contact.status == Status.OPTED_OUT:
             return "skip:opted_out"
@@ -177,9 +177,9 @@ def import_action(contact: Contact | None, mode: ImportAs, now: datetime) -> str
         return "skip:opted_out"
     if contact.status == Status.CONFIRMED:
         return "skip:confirmed"
-    if contact.is_pending_at(now):
-        return "skip:pending"
-    return "register"  # a pending registration that expired: ask again
+    if contact.is_pending_at(now) and (contact.confirmation_message_id or contact.send_lease_token):
+        return "skip:pending"  # asked already (or being asked): wait for the YES
+    return "register"  # never texted (a send failed), or the pending registration expired: ask again
 
 
 # -- End User Messaging's opt-out list ------------------------------------------------------------------

@@ -79,13 +79,17 @@ class DynamoConsentRecords:
         contacts_table: str,
         idempotency_table: str,
         lookup_cache_table: str,
-        page_size: int = PAGE_SIZE,
+        page_size: int | None = None,
     ) -> None:
         self._db = client
         self._contacts = contacts_table
         self._markers = idempotency_table
         self._lookups = lookup_cache_table
         self._page_size = page_size
+
+    @property
+    def page_size(self) -> int:
+        return self._page_size or PAGE_SIZE
 
     def profiles(self, where: ProfileFilter) -> Iterator[list[Contact]]:
         """Pages of profiles (each at most ``page_size``; some may be empty after filtering)."""
@@ -98,7 +102,7 @@ class DynamoConsentRecords:
                 "KeyConditionExpression": "#status = :status",
                 "ExpressionAttributeNames": {"#status": "status", **names},
                 "ExpressionAttributeValues": _dump({":status": status.value, **values}),
-                "Limit": self._page_size,
+                "Limit": self.page_size,
             }
             if expression:
                 kwargs["FilterExpression"] = expression
