@@ -52,8 +52,10 @@ _COLUMNS = {
     "destinationnumber": "phone",
     "e164": "phone",
     "firstname": "firstName",
+    "first": "firstName",
     "givenname": "firstName",
     "lastname": "lastName",
+    "last": "lastName",
     "surname": "lastName",
     "familyname": "lastName",
     "source": "source",
@@ -337,7 +339,8 @@ class ConsentAdmin:
         ``--rate`` and must not use up the form's hourly budget."""
         if lookup not in self._registration:
             deps = self._deps
-            service: Any = deps.lookup if lookup else _PrecheckOnly(deps.lookup)
+            unguarded = PhoneLookupService(deps.settings, deps.lookup_cache, deps.carrier, deps.clock, None)
+            service: Any = unguarded if lookup else _PrecheckOnly(unguarded)
             self._registration[lookup] = RegistrationService(
                 deps.settings, service, deps.contacts, deps.sms, deps.mirror, deps.clock, guard=None
             )

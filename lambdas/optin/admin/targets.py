@@ -18,11 +18,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from optin.admin.adapters import DynamoConsentRecords, EndUserMessagingOptOutList, ProfileFilter
 from optin.admin.service import ConsentAdmin, EraseResult, RowResult, SyncReport
-from optin.clock import iso
+from optin.clock import iso, utcnow
 from optin.consent_records import ImportAs
 from optin.settings import Settings, SettingsError
 from optin.wiring import Dependencies
@@ -112,6 +113,7 @@ def open_stack(
     *,
     function_settings_needed: bool,
     session_factory: Callable[..., Any] | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> ConsentAdmin:
     """The admin service on a deployed stack, with the caller's credentials."""
     import boto3
@@ -156,7 +158,7 @@ def open_stack(
         sms = session.client("pinpoint-sms-voice-v2", config=client_config("cloudformation"))
         return EndUserMessagingOptOutList(sms, name)
 
-    return ConsentAdmin(Dependencies(settings, clients=client), records, opt_out_list)
+    return ConsentAdmin(Dependencies(settings, clients=client, clock=clock), records, opt_out_list)
 
 
 # -- the sandbox (make run) -----------------------------------------------------------------------------
