@@ -353,6 +353,7 @@ class Cli:
             raise UsageError(f"cannot read {path}: {exc.strerror}") from None
         target = self.target(function_settings=True)
         counts: dict[str, int] = {}
+        skipped: dict[str, int] = {}  # why: already pending, confirmed or opted out
         rejected: list[RowResult] = []
         texted = 0
         interval = 1.0 / args.rate
@@ -380,6 +381,8 @@ class Cli:
                         texted += 1
                         next_text = max(next_text, self._monotonic()) + interval
                     counts[result.outcome] = counts.get(result.outcome, 0) + 1
+                    if result.outcome == "skipped":
+                        skipped[result.reason] = skipped.get(result.reason, 0) + 1
                     if result.outcome in ("rejected", "failed"):
                         if len(rejected) < REPORT_ON_TERMINAL:
                             rejected.append(result)
@@ -391,11 +394,16 @@ class Cli:
                     "Interrupted. Run the same command again to resume: rows done are skipped.", "yellow"
                 )
                 return INTERRUPTED
-        self._import_summary(counts, rejected, texted, args)
+        self._import_summary(counts, skipped, rejected, texted, args)
         return FAILED if counts.get("rejected") or counts.get("failed") else OK
 
     def _import_summary(
-        self, counts: dict[str, int], rejected: list[RowResult], texted: int, args: argparse.Namespace
+        self,
+        counts: dict[str, int],
+        skipped: dict[str, int],
+        rejected: list[RowResult],
+        texted: int,
+        args: argparse.Namespace,
     ) -> None:
         if rejected:
             table = Table(title="Rows not imported", title_justify="left")
@@ -408,7 +416,14 @@ class Cli:
             more = counts.get("rejected", 0) + counts.get("failed", 0) - len(rejected)
             if more > 0:
                 self.say(f"... and {more} more{'' if args.report else ' (use --report FILE for all)'}.")
-        summary = ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in sorted(counts.items()))
+        parts = []
+        for outcome, n in sorted(counts.items()):
+            part = f"{n} {outcome.replace('_', ' ')}"
+            if outcome == "skipped":
+                why = ", ".join(f"{k} {reason.replace('_', ' ')}" for reason, k in sorted(skipped.items()))
+                part += f" ({why})"
+            parts.append(part)
+        summary = ", ".join(parts)
         self.say(f"{sum(counts.values())} row(s): {summary or 'none'}. Confirmation texts sent: {texted}.")
         if not args.apply:
             self.say("Dry run: nothing was written or sent. Run again with --apply to import.", "yellow")
