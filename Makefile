@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## benchmarks: cold start and cost (issue 2), WhatsApp delivery (issue 5); ratios measured side by side
+## benchmarks: cold start and cost (issue 2), sms-optin export (issue 13), WhatsApp delivery (issue 5)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.whatsapp
