@@ -11,7 +11,7 @@ $(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
-	$(BIN)/pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .  # .venv/bin/sms-optin
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .  # .venv/bin/sms-optin (the admin tool)
 	touch $(STAMP)
 
 install: $(STAMP)
