@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
@@ -481,7 +481,7 @@ class Sandbox:
         with self._lock:
             return self.admin.show(phone)
 
-    def admin_export(self, where: ProfileFilter, with_audit: bool) -> Iterator[dict[str, Any]]:
+    def admin_export(self, where: ProfileFilter, with_audit: bool) -> Generator[dict[str, Any], None, None]:
         """Records one at a time (the caller streams them); the tables stay locked until the last."""
         with self._lock:
             yield from self.admin.export(where, with_audit)

@@ -362,8 +362,15 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
-        for record in records:
-            self.wfile.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+        try:
+            for record in records:
+                self.wfile.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+        except OSError:  # the client went away: nothing more to say
+            log("export: the client closed the connection before the end")
+        except Exception as exc:  # the status line is sent: end the stream short, the cause on the terminal
+            log(f"export stopped: {type(exc).__name__}: {exc}")
+        finally:
+            records.close()  # releases the sandbox's tables at once
 
     def _admin_erase(self) -> None:
         payload = _object(self._json_body())

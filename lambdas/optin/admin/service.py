@@ -39,6 +39,7 @@ from optin.phone_numbers import CarrierInfo, Precheck
 from optin.ports import DependencyUnavailable
 from optin.registration import CannotReceiveSms, InvalidPhoneNumber, RegistrationRequest, RegistrationService
 from optin.request_body import BodyError
+from optin.settings import Settings
 from optin.wiring import Dependencies
 
 IMPORT_USER_AGENT = "sms-optin import"
@@ -199,7 +200,7 @@ class ConsentAdmin:
         self._registration: dict[bool, RegistrationService] = {}
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         return self._deps.settings
 
     # -- show and export ---------------------------------------------------------------------------------
