@@ -480,3 +480,10 @@ def test_sync_dry_run_changes_nothing(aws, deps, clock, stack) -> None:
     assert result.code == 0 and "would be opted out here" in result.err and "Dry run" in result.err
     assert "1 would be put on the opt-out list" in result.err
     assert deps.contacts.get("+12065550200") is None
+
+
+def test_show_prints_stored_text_literally_never_as_markup_or_terminal_codes(aws, deps, stack) -> None:
+    seed(deps, PHONE, Status.PENDING, datetime(2026, 1, 1, tzinfo=UTC), first_name="[/] [bold]x\x1b[2J")
+    shown = stack.run("contacts", "show", PHONE)
+    assert shown.code == 0, shown.err
+    assert "[/] [bold]x\\x1b[2J" in shown.out and "\x1b" not in shown.out

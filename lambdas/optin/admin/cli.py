@@ -247,7 +247,7 @@ class Cli:
             return OK
         events = record.pop("events", [])
         evidence = Table(
-            title=f"{record['phone']}  {record['status']}", show_header=False, title_justify="left"
+            title=escape(f"{record['phone']}  {record['status']}"), show_header=False, title_justify="left"
         )
         evidence.add_column("field", style="bold")
         evidence.add_column("value", overflow="fold")
@@ -256,14 +256,14 @@ class Cli:
                 continue
             if isinstance(value, dict):
                 value = ", ".join(f"{k}={v}" for k, v in value.items())
-            evidence.add_row(name, _printable(str(value)))
+            evidence.add_row(escape(name), escape(_printable(str(value))))
         trail = Table(title=f"Audit trail ({len(events)})", title_justify="left")
         trail.add_column("at", no_wrap=True)
         trail.add_column("type", style="bold")
         trail.add_column("detail", overflow="fold")
         for event in events:
             detail = ", ".join(f"{k}={v}" for k, v in event["detail"].items())
-            trail.add_row(event["at"], event["type"], _printable(detail))
+            trail.add_row(escape(event["at"]), escape(_printable(event["type"])), escape(_printable(detail)))
         self.out.print(evidence)
         self.out.print(trail)
         return OK
@@ -411,7 +411,9 @@ class Cli:
                 table.add_column(column)
             for r in rejected:
                 why = "; ".join(f"{k}: {v}" for k, v in r.errors.items()) or r.reason
-                table.add_row(str(r.line), mask(r.phone), r.outcome, escape(_printable(mask(why))))
+                table.add_row(
+                    str(r.line), escape(_printable(mask(r.phone))), r.outcome, escape(_printable(mask(why)))
+                )
             self.err.print(table)
             more = counts.get("rejected", 0) + counts.get("failed", 0) - len(rejected)
             if more > 0:
