@@ -13,6 +13,7 @@ PIP := $(BIN)/pip install --disable-pip-version-check -q
 $(STAMP): requirements.txt requirements-dev.txt requirements-sandbox.txt lambdas/requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PIP) -r requirements-dev.txt
+	$(PIP) --no-deps -e .  # .venv/bin/sms-optin (the admin tool)
 	touch $(STAMP) $(SANDBOX_STAMP)
 
 # Only what the sandbox needs (make run): no CDK, lint or browser-test tools.
@@ -38,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## benchmarks: cold start and cost (issue 2), WhatsApp delivery (issue 5); ratios measured side by side
+## benchmarks: cold start and cost (issue 2), sms-optin export (issue 13), WhatsApp delivery (issue 5)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.whatsapp

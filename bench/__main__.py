@@ -1,4 +1,5 @@
-"""``python -m bench``: both benchmarks of issue 2 in one run, then their ratios side by side."""
+"""``python -m bench``: both benchmarks of issue 2 in one run, then their ratios side by side, and the
+admin tool's export (issue 13)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import time
 import warnings
 
-from bench import attack, coldstart, cost, first_run, sandbox_load
+from bench import attack, coldstart, cost, export, first_run, sandbox_load
 
 
 def _mix(spec: str) -> cost.Mix:
@@ -22,10 +23,15 @@ def _mix(spec: str) -> cost.Mix:
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", choices=("cold", "cost", "sandbox", "first-run"), help="run one benchmark only"
+        "--only",
+        choices=("cold", "cost", "export", "sandbox", "first-run"),
+        help="run one benchmark only",
     )
     parser.add_argument(
         "--registrations", type=int, default=10_000, help="sandbox: registrations through its API (10,000)"
+    )
+    parser.add_argument(
+        "--contacts", type=int, default=100_000, help="export: contacts in the table (default 100,000)"
     )
     parser.add_argument(
         "--reps", type=int, default=20, help="cold start: interleaved rounds (default 20, min 15)"
@@ -95,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         burst = None
 
+    exported = None
+    if args.only in (None, "export"):
+        print(f"== Export: sms-optin contacts export of {args.contacts:,} contacts under moto", flush=True)
+        exported = export.run(args.contacts)
+        print(export.report(exported), end="\n\n", flush=True)
+
     load = first = None
     if args.only in (None, "sandbox"):
         print("== The sandbox under load (issue 14)", flush=True)
@@ -105,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         first = first_run.run()
         print(first_run.report(first), end="\n\n", flush=True)
 
-    print(summary(cold, costs, time.perf_counter() - started, burst))
+    print(summary(cold, costs, time.perf_counter() - started, burst, exported))
     if load is not None:
         print(
             f"  sandbox at {load.registrations} contacts: RSS {load.final_rss:.0f} MB (target ≤ "
@@ -114,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     if first is not None:
         print(f"  {first_run.report(first).split(': ', 1)[1]}")
-    return 2 if any(r.unexpected for r in costs) else 0
+    invalid_export = exported is not None and (
+        not exported.same_page or exported.exported != exported.contacts
+    )
+    return 2 if any(r.unexpected for r in costs) or invalid_export else 0
 
 
 def summary(
@@ -122,6 +137,7 @@ def summary(
     costs: list[cost.CostResult],
     elapsed: float,
     burst: attack.AttackResult | None = None,
+    exported: export.ExportResult | None = None,
 ) -> str:
     lines = [f"== Summary: both ratios, measured in this run ({elapsed:.0f} s)"]
     if cold is not None:
@@ -153,6 +169,11 @@ def summary(
             lines.append(
                 "  INVALID: some submissions had unexpected outcomes (listed above): fix those first."
             )
+    if exported is not None:
+        lines.append(
+            f"  export of {exported.contacts:,} contacts (moto): {exported.per_second:,.0f} contacts/s, "
+            f"peak +{exported.peak_bytes / 2**20:.0f} MiB (all at once: ~{exported.all_at_once_bytes / 2**20:.0f} MiB)"
+        )
     return "\n".join(lines)
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from optin.clock import iso, utcnow
-from optin.ports import SentMessage
+from optin.ports import RecipientOptedOut, SentMessage
 
 
 @dataclass
@@ -49,8 +49,11 @@ class Outbox:
         origination: str,
         clock: Callable[[], datetime] = utcnow,
         on_message: Callable[[Message], None] | None = None,
+        opted_out: Callable[[str], bool] | None = None,
     ) -> None:
         self.origination = origination
+        # As End User Messaging does for a number on the origination number's opt-out list.
+        self._opted_out = opted_out
         self._clock = clock
         self._on_message = on_message
         self._lock = threading.Lock()
@@ -69,6 +72,8 @@ class Outbox:
         context: Mapping[str, str] | None = None,
         message_type: str = "TRANSACTIONAL",
     ) -> SentMessage:
+        if self._opted_out is not None and self._opted_out(to):
+            raise RecipientOptedOut()
         message = Message(
             to,
             self.origination,

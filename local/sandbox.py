@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
@@ -38,6 +38,7 @@ from local.broadcast_log import BroadcastLog, record_deliveries
 from local.carrier import OfflineCarrierLookup
 from local.environment import ACCOUNT, E164, REGION
 from local.events import LambdaContext
+from local.fake_opt_outs import FakeOptOutList
 from local.fake_scheduler import FakeScheduler, ScheduleClock, sender_invoker
 from local.fake_whatsapp import FakeWhatsApp, Received
 from local.outbox import Message, Outbox
@@ -45,6 +46,8 @@ from local.tables import create_tables, fast_moto_transactions
 from local.text_delivery import text_events
 from optin.adapters.contact_store import delivery_to_map
 from optin.adapters.whatsapp_graph import GraphApiTransport, StaticToken
+from optin.admin.adapters import DynamoConsentRecords, ProfileFilter
+from optin.admin.service import ConsentAdmin, EraseResult, RowResult, SyncReport
 from optin.clock import iso, parse_iso, utcnow
 from optin.consent import AuditEvent, Contact
 from optin.delivery_events.status import Delivery, status_of
@@ -143,7 +146,9 @@ class Sandbox:
                 whatsapp_requeue_delay_seconds=0,  # what failed is retried within the same drain
             )
             self.number = self.settings.origination_identity
-            self.outbox = Outbox(self.number, on_message=on_message)
+            # End User Messaging's opt-out list of our number: the outbox refuses numbers on it.
+            self.opt_out_list = FakeOptOutList()
+            self.outbox = Outbox(self.number, on_message=on_message, opted_out=self.opt_out_list.has)
             # Real time, except while a schedule fires early: then the schedule's own time.
             self.clock = ScheduleClock()
             self.deps = Dependencies(
@@ -164,6 +169,16 @@ class Sandbox:
             self.broadcasts = BroadcastLog()
             record_deliveries(self.deps.delivery, self.broadcasts)
             install(self.deps)
+            self.admin = ConsentAdmin(
+                self.deps,
+                DynamoConsentRecords(
+                    self.dynamodb,
+                    self.settings.contacts_table,
+                    self.settings.idempotency_table,
+                    self.settings.lookup_cache_table,
+                ),
+                lambda: self.opt_out_list,
+            )
         except BaseException:
             self.whatsapp.stop()
             self._fast_transactions.__exit__(None, None, None)
@@ -465,6 +480,31 @@ class Sandbox:
             self.sqs.purge_queue(QueueUrl=self.broadcast_queue_url)
             self.broadcasts.clear()
             self.whatsapp.reset()
+            self.opt_out_list.clear()
+
+    # -- the admin tool's routes (sms-optin --sandbox URL): the same ConsentAdmin as against a stack ----
+    def admin_show(self, phone: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self.admin.show(phone)
+
+    def admin_export(self, where: ProfileFilter, with_audit: bool) -> Generator[dict[str, Any], None, None]:
+        """Records one at a time (the caller streams them); the tables stay locked until the last."""
+        with self._lock:
+            yield from self.admin.export(where, with_audit)
+
+    def admin_erase(self, phone: str, reason: str) -> EraseResult:
+        with self._lock:
+            return self.admin.erase(phone, reason)
+
+    def admin_import_row(self, row: dict[str, Any], line: int, **options: Any) -> RowResult:
+        """One row through the registration service: a confirmation text it sends goes to the outbox and
+        its delivery events through the real handler, as for the form."""
+        with self._invocation():
+            return self.admin.import_row(row, line, **options)
+
+    def admin_sync_opt_outs(self, apply: bool) -> SyncReport:
+        with self._lock:
+            return self.admin.sync_opt_outs(apply)
 
 
 def _metrics_disabled() -> bool:

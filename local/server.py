@@ -13,6 +13,15 @@ Routes:
   GET  /sandbox/whatsapp/messages what the fake WhatsApp Cloud API received       (contract)
   GET  /sandbox/broadcasts        each broadcast's per-endpoint results            (contract)
   GET  /sandbox/phones, GET /sandbox/conversation?phone=, POST /sandbox/reset     (for the simulator page)
+  /sandbox/admin/...              the sms-optin admin tool's target (--sandbox URL): the same service
+                                  it runs against a stack, on the sandbox's tables        (contract)
+    GET  /sandbox/admin/contacts/<phone>   the record: the contact and its audit trail
+    GET  /sandbox/admin/export?status=&source=&since=&until=&by=&audit=   JSON lines, streamed
+    POST /sandbox/admin/erase {"phone", "reason"}
+    POST /sandbox/admin/import {"row", "line", "as", "apply", "lookup", "source"}   one CSV row
+    POST /sandbox/admin/optouts/sync {"apply"}
+    GET  /sandbox/admin/optouts            End User Messaging's opt-out list, as the sandbox emulates it
+    POST /sandbox/admin/optouts {"phone"}  put a number on it, as a carrier or AWS opt-out would
 """
 
 from __future__ import annotations
@@ -31,6 +40,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from local.fake_whatsapp import Received
 from local.outbox import Message
 from local.sandbox import API_ROUTES, E164, BadRequest, HttpRequest, Sandbox
+from optin.admin.adapters import ProfileFilter
+from optin.clock import parse_iso
+from optin.consent import Status
+from optin.consent_records import ImportAs
 from optin.masking import mask
 from optin.request_body import BodyError, check_media_type, load_json
 
@@ -225,6 +238,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return read, lambda: self._file(STATIC_ROOT, "sandbox.html")
         if path.startswith("/sandbox/assets/"):
             return read, lambda: self._file(STATIC_ROOT, unquote(path.removeprefix("/sandbox/assets/")))
+        if path.startswith("/sandbox/admin/"):
+            return self._admin_route(path.removeprefix("/sandbox/admin"), query)
         if path.startswith("/sandbox/"):
             return read, lambda: self._json(HTTPStatus.NOT_FOUND, {"message": "Not found."})
         if path == "/config.json":
@@ -312,6 +327,96 @@ class SandboxHandler(BaseHTTPRequestHandler):
         outbox = self.server.sandbox.outbox
         self._json(HTTPStatus.OK, {"ourNumber": self.server.sandbox.number, "phones": outbox.phones()})
 
+    # -- the admin tool's target (optin.admin) ---------------------------------------------------------
+    def _admin_route(self, path: str, query: dict[str, str]) -> tuple[tuple[str, ...], Callable[[], None]]:
+        sandbox = self.server.sandbox
+        if path.startswith("/contacts/"):
+            return ("GET",), lambda: self._admin_show(unquote(path.removeprefix("/contacts/")))
+        if path == "/export":
+            return ("GET",), lambda: self._admin_export(query)
+        if path == "/erase":
+            return ("POST",), self._admin_erase
+        if path == "/import":
+            return ("POST",), self._admin_import
+        if path == "/optouts/sync":
+            return ("POST",), self._admin_sync
+        if path == "/optouts":
+            if self.command == "POST":
+                return ("GET", "POST"), self._admin_put_opt_out
+            return ("GET", "POST"), lambda: self._json(HTTPStatus.OK, sandbox.opt_out_list.listing())
+        return ("GET", "HEAD", "POST"), lambda: self._json(HTTPStatus.NOT_FOUND, {"message": "Not found."})
+
+    def _admin_show(self, phone: str) -> None:
+        record = self.server.sandbox.admin_show(_phone(phone))
+        if record is None:
+            self._json(HTTPStatus.NOT_FOUND, {"message": "No contact for this number."})
+        else:
+            self._json(HTTPStatus.OK, record)
+
+    def _admin_export(self, query: dict[str, str]) -> None:
+        where = _profile_filter(query)
+        records = self.server.sandbox.admin_export(where, query.get("audit", "0") in ("1", "true"))
+        # Streamed, one JSON line per contact as the pages are read: no length is known up front, so the
+        # response ends when the connection closes (HTTP/1.0).
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for record in records:
+                self.wfile.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+        except OSError:  # the client went away: nothing more to say
+            log("export: the client closed the connection before the end")
+        except Exception as exc:  # the status line is sent: end the stream short, the cause on the terminal
+            log(f"export stopped: {type(exc).__name__}: {exc}")
+        finally:
+            records.close()  # releases the sandbox's tables at once
+
+    def _admin_erase(self) -> None:
+        payload = _object(self._json_body())
+        phone = _phone(_text(payload, "phone"))
+        reason = _text(payload, "reason")
+        self._json(HTTPStatus.OK, self.server.sandbox.admin_erase(phone, reason).to_json())
+
+    def _admin_import(self) -> None:
+        payload = _object(self._json_body())
+        row = payload.get("row")
+        if not isinstance(row, dict) or not all(
+            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in row.items()
+        ):
+            raise BadRequest("row must be an object of text cells.", {"row": "An object of text cells."})
+        try:
+            mode = ImportAs(payload.get("as", ImportAs.PENDING.value))
+        except ValueError:
+            raise BadRequest("as must be pending or opted-out.", {"as": "pending or opted-out"}) from None
+        line = payload.get("line", 0)
+        source = payload.get("source", "import")
+        if not isinstance(line, int) or not isinstance(source, str):
+            raise BadRequest("line must be a number and source text.", {"line": "A number."})
+        result = self.server.sandbox.admin_import_row(
+            row,
+            line,
+            mode=mode,
+            apply=payload.get("apply") is True,
+            lookup=payload.get("lookup") is True,
+            source=source,
+        )
+        self._json(HTTPStatus.OK, result.to_json())
+
+    def _admin_sync(self) -> None:
+        payload = self._json_body(optional=True)
+        apply = not isinstance(payload, dict) or payload.get("apply", True) is not False
+        self._json(HTTPStatus.OK, self.server.sandbox.admin_sync_opt_outs(apply).to_json())
+
+    def _admin_put_opt_out(self) -> None:
+        payload = _object(self._json_body())
+        phone = _phone(_text(payload, "phone"))
+        self.server.sandbox.opt_out_list.put(phone, end_user=payload.get("endUser", True) is True)
+        log(f"Opt-out list: {phone} added (as a carrier or AWS opt-out)")
+        self._json(HTTPStatus.OK, self.server.sandbox.opt_out_list.listing())
+
     # -- files ------------------------------------------------------------------------------------------
     def _file(self, root: Path, name: str) -> None:
         if not _servable(root, name):
@@ -373,6 +478,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         status = int(code) if isinstance(code, int) or str(code).isdigit() else 0
         quiet = self.command in ("GET", "HEAD") and (path.startswith(_QUIET_PATHS) or status < 400)
+        quiet = quiet or (path == "/sandbox/admin/import" and 0 < status < 400)  # one per CSV row
         if not quiet or status >= 500:
             log(f"{self.command} {path} {status or code}")
 
@@ -393,6 +499,44 @@ def _servable(root: Path, name: str) -> bool:
         )
     except (ValueError, OSError):
         return False
+
+
+def _object(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise BadRequest(
+            "The request body must be a JSON object.", {"body": "Send a JSON object."}, {"body": "not_object"}
+        )
+    return payload
+
+
+def _text(payload: dict[str, Any], name: str) -> str:
+    value = payload.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"{name} is required text.", {name: "Required text."}, {name: "required"})
+    return value.strip()
+
+
+def _profile_filter(query: dict[str, str]) -> ProfileFilter:
+    """An export's filter from its query string; 400 for a value that is not one."""
+    status = query.get("status") or None
+    if status is not None and status not in {s.value for s in Status}:
+        raise BadRequest("status must be PENDING, CONFIRMED or OPTED_OUT.", {"status": "A consent status."})
+    by = query.get("by") or "submitted"
+    if by not in ("submitted", "confirmed"):
+        raise BadRequest("by must be submitted or confirmed.", {"by": "submitted or confirmed"})
+    bounds = {}
+    for name in ("since", "until"):
+        try:
+            bounds[name] = parse_iso(query[name]) if query.get(name) else None
+        except ValueError:
+            raise BadRequest(f"{name} must be an ISO 8601 time.", {name: "An ISO 8601 time."}) from None
+    return ProfileFilter(
+        status=Status(status) if status else None,
+        source=query.get("source") or None,
+        since=bounds["since"],
+        until=bounds["until"],
+        by=by,
+    )
 
 
 def _phone(value: str) -> str:

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -39,6 +40,20 @@ NEVER_BUNDLED = ("boto3", "botocore", "s3transfer")
 NOT_SHIPPED = ("phonenumbers/geodata", "phonenumbers/carrierdata")
 ASSET_FORMAT = "2"  # part of the asset's name: change it when what goes into an asset changes
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".pytest_cache")
+# Subpackages of ``optin`` that never run in Lambda: the operator's tool (sms-optin) and its libraries.
+NOT_BUNDLED = ("admin",)
+
+
+def _ignored(package: Path) -> Callable[[str, list[str]], set[str]]:
+    """What copying ``package`` leaves out: caches, and NOT_BUNDLED at its top level."""
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        left_out = set(_IGNORED(directory, names))
+        if Path(directory).resolve() == package.resolve():
+            left_out.update(name for name in names if name in NOT_BUNDLED)
+        return left_out
+
+    return ignore
 
 
 class BundlingError(RuntimeError):
@@ -89,7 +104,8 @@ def lambda_asset(
         (staging / ".complete").unlink()
         for unused in NOT_SHIPPED:
             shutil.rmtree(staging / unused, ignore_errors=True)
-        shutil.copytree(lambdas_dir / PACKAGE, staging / PACKAGE, ignore=_IGNORED)
+        package = lambdas_dir / PACKAGE
+        shutil.copytree(package, staging / PACKAGE, ignore=_ignored(package))
         if python:
             compile_bytecode(python, staging)
         _publish(staging, asset)
@@ -220,6 +236,8 @@ def _publish(staging: Path, target: Path) -> None:
 def _tree_hash(root: Path, salt: str = "") -> str:
     digest = hashlib.sha256(salt.encode())
     for path in sorted(root.rglob("*")):
+        if path.relative_to(root).parts[0] in NOT_BUNDLED:
+            continue  # not in the asset: changing it never rebuilds it
         if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
             digest.update(path.relative_to(root).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())

@@ -11,6 +11,12 @@ Number modes (context ``numberMode``):
 
 Numbers this stack configures have self-managed opt-outs: AWS stops answering HELP and STOP itself and
 routes them to the topic, so the inbound function answers each exactly once.
+
+Every number this stack configures, new or existing, uses the stack's own opt-out list (``OptOutList``,
+output ``OptOutListName``). With self-managed opt-outs AWS adds nobody to it by itself: ``sms-optin
+optouts sync`` (the operator's tool) puts the contacts table's opt-outs on it and brings the numbers a
+carrier or an operator put there into the table. End User Messaging refuses to text a number on it.
+No function reads or writes the list, so none is granted access to it.
 """
 
 from __future__ import annotations
@@ -155,6 +161,7 @@ class Messaging(Construct):
             )
 
         self.keywords = number_keywords(config)
+        self.opt_out_list = smsvoice.CfnOptOutList(self, "OptOutList")
         if config.number.creates_number:
             self.phone_number: smsvoice.CfnPhoneNumber | None = self._new_number(config)
             if self.channel_role:  # the role and its policy before two-way is switched on
@@ -227,7 +234,6 @@ class Messaging(Construct):
 
     def _new_number(self, config: Config) -> smsvoice.CfnPhoneNumber:
         settings = config.settings
-        opt_out_list = smsvoice.CfnOptOutList(self, "OptOutList")
         return smsvoice.CfnPhoneNumber(
             self,
             "PhoneNumber",
@@ -248,7 +254,7 @@ class Messaging(Construct):
                 )
                 for keyword in self.keywords
             ],
-            opt_out_list_name=opt_out_list.ref,
+            opt_out_list_name=self.opt_out_list.ref,
             self_managed_opt_outs_enabled=True,
             two_way=smsvoice.CfnPhoneNumber.TwoWayProperty(
                 enabled=True,
@@ -280,6 +286,7 @@ class Messaging(Construct):
             "TwoWayEnabled": True,
             "TwoWayChannelArn": self.topic.topic_arn,
             "SelfManagedOptOutsEnabled": True,
+            "OptOutListName": self.opt_out_list.ref,
         }
         statements = [iam.PolicyStatement(actions=["sms-voice:UpdatePhoneNumber"], resources=[number_arn])]
         if self.channel_role:
@@ -297,10 +304,16 @@ class Messaging(Construct):
             resource_type="Custom::SmsTwoWay",
             on_create=self._call("UpdatePhoneNumber", two_way, number_id, ["PhoneNumber"]),
             on_update=self._call("UpdatePhoneNumber", two_way, number_id, ["PhoneNumber"]),
-            # On delete AWS answers HELP and STOP itself again: nobody else would once we are gone.
+            # On delete AWS answers HELP and STOP itself again: nobody else would once we are gone. The
+            # number goes back to the account's Default opt-out list, so that ours can be deleted.
             on_delete=self._call(
                 "UpdatePhoneNumber",
-                {"PhoneNumberId": number_id, "TwoWayEnabled": False, "SelfManagedOptOutsEnabled": False},
+                {
+                    "PhoneNumberId": number_id,
+                    "TwoWayEnabled": False,
+                    "SelfManagedOptOutsEnabled": False,
+                    "OptOutListName": "Default",
+                },
                 number_id,
             ),
             policy=cr.AwsCustomResourcePolicy.from_statements(statements),

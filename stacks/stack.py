@@ -394,6 +394,15 @@ class SmsOptinStack(Stack):
                 self.delivery_events.sending_countries.id,
                 "Protect configuration: SMS only to allowedCountries",
             ),
+            # Read by the operator's tool, sms-optin (optin.admin.targets).
+            "OptOutListName": (
+                self.messaging.opt_out_list.ref,
+                "End User Messaging opt-out list of our number(s): sms-optin optouts sync",
+            ),
+            "RegistrationFunctionName": (
+                self.functions[REGISTRATION.name].function_name,
+                "sms-optin reads the functions' settings from this function's environment",
+            ),
         }
         if self.web:
             outputs["SiteUrl"] = (self.web.url, "The registration form (CloudFront)")
