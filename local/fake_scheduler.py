@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from optin.clock import iso, utcnow
-from optin.followups import ScheduledSend
+from optin.followups.sequence import ScheduledSend
 
 
 class ScheduleClock:

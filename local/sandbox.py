@@ -51,7 +51,7 @@ from optin.admin.service import ConsentAdmin, EraseResult, RowResult, SyncReport
 from optin.clock import iso, parse_iso, utcnow
 from optin.consent import AuditEvent, Contact
 from optin.delivery_events.status import Delivery, status_of
-from optin.followups import SendWindow, format_after, recipient_zones
+from optin.followups.sequence import SendWindow, format_after, recipient_zones
 from optin.handlers import (
     broadcasts,
     custom_channel,

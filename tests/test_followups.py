@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from optin.consent import Contact, Status
-from optin.followups import (
+from optin.followups.sequence import (
     MAX_DEFERRALS,
     FollowUpJob,
     FollowUpStep,

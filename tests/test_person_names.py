@@ -9,7 +9,7 @@ import pytest
 from local.outbox import Message
 from local.server import log_message, printable
 from optin.clock import utcnow
-from optin.followups import render
+from optin.followups.sequence import render
 from optin.limits import MAX_NAME_IN_TEXT, MAX_NAME_LENGTH, MAX_SOURCE_LENGTH
 from optin.person_names import CODES, TextProblem, clean_name, clean_source, line_for_text, name_for_text
 
@@ -127,7 +127,7 @@ def test_any_template_field_is_one_printable_line():
 def test_the_injection_example_never_reaches_the_text():
     """Issue 10: "Hi {{FirstName}}" with the injection name stays one line with no number in it."""
     from optin.consent import Contact, Status
-    from optin.followups import text_values
+    from optin.followups.sequence import text_values
 
     contact = Contact(
         phone=PHONE,

@@ -98,7 +98,7 @@ def _bare(contact: Contact) -> bool:
 def personal_markers(phone: str, events: Iterable[AuditEvent], step_ids: Iterable[str]) -> list[str]:
     """Idempotency-table items that name the number or quote its messages: each inbound message's marker,
     the follow-up markers of every confirmed episode, and the sign-up reply cooldown."""
-    from optin.followups import FollowUpJob, marker_id
+    from optin.followups.sequence import FollowUpJob, marker_id
 
     events = list(events)
     markers = {f"cooldown#signup#{phone}"}

@@ -13,7 +13,7 @@ from optin.consent import AuditEvent, Contact
 
 if TYPE_CHECKING:
     from optin.abuse.windows import Counter
-    from optin.followups import ScheduledSend
+    from optin.followups.sequence import ScheduledSend
     from optin.phone_numbers import CarrierInfo
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from optin.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 if TYPE_CHECKING:
-    from optin.followups import FollowUpStep
+    from optin.followups.sequence import FollowUpStep
 
 # Keyword sets per language (the language a keyword tells: a stranger's reply is answered in it).
 # Configured lists may tag an entry with its language: "BAJA:es"; untagged entries keep the language
@@ -683,7 +683,11 @@ _SCHEDULE_GROUP = re.compile(r"^[0-9A-Za-z_.-]{1,64}$")
 
 def _follow_up_sequence(env: Mapping[str, str]) -> dict[str, object]:
     """The follow-up fields, checked: a bad value names its variable."""
-    from optin.followups import SendWindow, SequenceError, parse_sequence  # no import cycle: loaded here
+    from optin.followups.sequence import (  # no import cycle: loaded here
+        SendWindow,
+        SequenceError,
+        parse_sequence,
+    )
 
     try:
         steps = parse_sequence(env.get("FOLLOW_UP_SEQUENCE"), "FOLLOW_UP_SEQUENCE")

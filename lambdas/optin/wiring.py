@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # the custom channel's modules load only in the functions tha
     from optin.whatsapp import WhatsAppTransport
 
 if TYPE_CHECKING:  # follow-up sequences (issue 6)
-    from optin.follow_up_service import FollowUpSender
+    from optin.followups.service import FollowUpSender
     from optin.ports import FollowUps, FollowUpScheduler
 
 if TYPE_CHECKING:  # delivery events
@@ -237,13 +237,13 @@ class Dependencies:
         """None when no sequence is configured: the inbound flow then never touches the scheduler."""
         if not self.settings.follow_up_steps:
             return None
-        from optin.follow_up_service import FollowUpScheduling
+        from optin.followups.service import FollowUpScheduling
 
         return FollowUpScheduling(self.settings, lambda: self.scheduler, self.clock)
 
     @cached_property
     def follow_up_sender(self) -> FollowUpSender:
-        from optin.follow_up_service import FollowUpSender
+        from optin.followups.service import FollowUpSender
 
         return FollowUpSender(
             self.settings, self.contacts, self.markers, self.sms, self.scheduler, self.clock

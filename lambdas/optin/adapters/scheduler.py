@@ -1,7 +1,7 @@
 """Follow-up schedules in EventBridge Scheduler: one-time ``at()`` schedules that delete themselves.
 
 Each schedule lives in the stack's schedule group, fires once at a UTC time, and hands its input (a
-:class:`optin.followups.FollowUpJob`) to the sender: the follow-up Lambda function, or an SQS queue in
+:class:`optin.followups.sequence.FollowUpJob`) to the sender: the follow-up Lambda function, or an SQS queue in
 front of it, through the scheduler's execution role. Names are deterministic, so a second create is a
 ConflictException (already there: fine) and a delete of a schedule that already fired (and deleted
 itself) is a ResourceNotFoundException (nothing left to do: fine).
@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from optin.adapters.aws import error_code, unavailable_on_failure
-from optin.followups import ScheduledSend, at_expression
+from optin.followups.sequence import ScheduledSend, at_expression
 from optin.observability import logger
 from optin.ports import DependencyUnavailable
 

@@ -30,7 +30,7 @@ from optin.consent_records import (
     sync_action,
 )
 from optin.contacts import Change, mirror_quietly, transact
-from optin.followups import schedule_names
+from optin.followups.sequence import schedule_names
 from optin.lookup import PhoneLookupService, PhoneVerdict
 from optin.masking import mask
 from optin.models import RegistrationBody

@@ -1,6 +1,6 @@
 """One scheduled follow-up step, sent when its EventBridge Scheduler schedule fires.
 
-The schedule's input is a :class:`optin.followups.FollowUpJob`. It arrives either as the event itself
+The schedule's input is a :class:`optin.followups.sequence.FollowUpJob`. It arrives either as the event itself
 (the schedule targets this function) or as the body of each SQS record (the schedule targets a queue in
 front of it; failed records are reported as partial batch failures and redelivered).
 """
@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from optin.followups import FollowUpJob
+from optin.followups.sequence import FollowUpJob
 from optin.observability import logger, metrics, tracer
 from optin.wiring import dependencies
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from optin.clock import iso
 from optin.consent import AuditEvent, Contact, Status
 from optin.contacts import Change, transact
-from optin.followups import (
+from optin.followups.sequence import (
     FollowUpJob,
     FollowUpStep,
     SendWindow,
