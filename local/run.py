@@ -59,7 +59,10 @@ def main() -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
     port = port_from(os.environ.get("PORT"))
-    prepare_environment()
+    try:
+        prepare_environment()
+    except ValueError as error:  # one line naming the variable, no traceback
+        raise SystemExit(f"Configuration error: {error}") from None
     print("Starting the sandbox ...", flush=True)
     # Imported only now: the handlers read their settings from the environment when imported.
     from local.sandbox import Sandbox

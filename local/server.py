@@ -22,6 +22,7 @@ Routes:
     POST /sandbox/admin/optouts/sync {"apply"}
     GET  /sandbox/admin/optouts            End User Messaging's opt-out list, as the sandbox emulates it
     POST /sandbox/admin/optouts {"phone"}  put a number on it, as a carrier or AWS opt-out would
+  GET  /openapi.json              docs/openapi.json: the API and the routes marked (contract)
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ from optin.request_body import BodyError, check_media_type, load_json
 ROOT: Final = Path(__file__).resolve().parent.parent
 WEB_ROOT: Final = ROOT / "web"
 STATIC_ROOT: Final = Path(__file__).resolve().parent / "static"
+DOCS_ROOT: Final = ROOT / "docs"
+# The methods API Gateway has a method for on each API route (OPTIONS: the CORS preflight); any other
+# is answered 405 here, before a handler runs, as docs/openapi.json promises.
+API_METHODS: Final = {"/register": "POST", "/validate": "POST", "/form-token": "GET", "/broadcasts": "POST"}
 MAX_BODY: Final = 64 * 1024
 
 CONTENT_TYPES: Final = {
@@ -143,6 +148,12 @@ class SandboxServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
+    def openapi(self) -> dict[str, Any]:
+        """docs/openapi.json as this server answers it (local.openapi.as_served)."""
+        from local.openapi import as_served
+
+        return as_served(json.loads((DOCS_ROOT / "openapi.json").read_text("utf-8")), self.url)
+
     def page_config(self) -> dict[str, Any]:
         """web/config.json, pointed at this server and in step with the settings the texts use."""
         try:
@@ -156,6 +167,7 @@ class SandboxServer(ThreadingHTTPServer):
             messageFrequency=settings.message_frequency,
             countries=list(settings.allowed_countries),
             defaultCountry=settings.default_country,
+            resendCooldownSeconds=settings.resend_cooldown_seconds,
         )
         if settings.message_frequencies:
             config["messageFrequencies"] = dict(settings.message_frequencies)
@@ -189,10 +201,23 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (TRACE, QUERY, ...) is dispatched too, and answered 405 with ``Allow``."""
+        if name.startswith("do_") and name[3:].isupper():
+            return lambda: self._dispatch(name[3:])
+        raise AttributeError(name)
+
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
         path, query = parts.path, parse_query(parts.query)
         try:
+            if path in API_ROUTES and method not in (API_METHODS[path], "OPTIONS"):
+                self._json(
+                    HTTPStatus.METHOD_NOT_ALLOWED,
+                    {"message": "Method not allowed."},
+                    [("Allow", API_METHODS[path])],
+                )
+                return
             if path in API_ROUTES:
                 self._api(method, path, query)
                 return
@@ -242,6 +267,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return self._admin_route(path.removeprefix("/sandbox/admin"), query)
         if path.startswith("/sandbox/"):
             return read, lambda: self._json(HTTPStatus.NOT_FOUND, {"message": "Not found."})
+        if path == "/openapi.json":
+            return read, lambda: self._json(HTTPStatus.OK, self.server.openapi())
         if path == "/config.json":
             return read, lambda: self._json(HTTPStatus.OK, self.server.page_config())
         name = "index.html" if path == "/" else unquote(path.lstrip("/"))
@@ -313,14 +340,15 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 {"body": "Send a JSON object."},
                 {"body": "not_object"},
             )
-        value = payload.get("phone", query.get("phone"))
+        asked = _phone(query["phone"]) if "phone" in query else None  # checked even when the body names one
+        value = payload.get("phone")
         if value is not None and not isinstance(value, str):
             raise BadRequest(
                 "Use an E.164 number such as +12065550142.",
                 {"phone": "Use E.164, e.g. +12065550142."},
                 {"phone": "not_text"},
             )
-        phone = _phone(value) if value is not None else None
+        phone = _phone(value) if value is not None else asked  # the body's wins
         self._json(HTTPStatus.OK, self.server.sandbox.send_due(phone))
 
     def _phones(self) -> None:
@@ -540,7 +568,7 @@ def _profile_filter(query: dict[str, str]) -> ProfileFilter:
 
 
 def _phone(value: str) -> str:
-    phone = value.strip()
+    phone = value
     if not E164.match(phone):
         raise BadRequest(
             "Use an E.164 number such as +12065550142.",

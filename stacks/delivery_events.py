@@ -10,7 +10,7 @@ the DeliveryEvents function with partial batch responses, as the inbound pipelin
 The stack's configuration set also carries the protect configuration (:mod:`stacks.protect`), so SMS can
 go only to the allowed countries. With context ``configurationSet`` naming an existing set instead,
 sends use that set; the topic still exists and its policies accept events from that set, but the set's
-event destination and protect configuration are its owner's to add (the README says how).
+event destination and protect configuration are its owner's to add (docs/deploy.md says how).
 """
 
 from __future__ import annotations

@@ -332,6 +332,7 @@ class SmsOptinStack(Stack):
             "privacyUrl": self.config.privacy_url,
             "defaultCountry": settings.default_country,
             "countries": list(settings.allowed_countries),
+            "resendCooldownSeconds": settings.resend_cooldown_seconds,
         }
         if settings.message_frequencies:  # messageFrequencyEs / messageFrequencyFr: the form says the same
             config["messageFrequencies"] = dict(settings.message_frequencies)

@@ -1,6 +1,6 @@
 """The local sandbox over real HTTP: `python -m local` in a child process on a free port of 127.0.0.1.
 
-The /sandbox JSON API is a contract (README, "The sandbox JSON API"): these tests pin its shapes.
+The /sandbox JSON API is a contract (docs/sandbox.md, "The sandbox JSON API"): these tests pin its shapes.
 """
 
 from __future__ import annotations

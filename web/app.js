@@ -11,19 +11,33 @@
  *   defaultCountry    ISO 3166 alpha-2 code selected at first, e.g. "US"
  *   countries         the codes offered in the country list, e.g. ["US", "CA"]
  *   messageFrequencies  optional {"es": "...", "fr": "..."}: the frequency in the other languages
- *   wafIntegrationUrl  optional (context wafChallenge): AWS WAF's integration URL; challenge.js loads from it
  *                     (else the translation of the default frequency, else messageFrequency as written)
+ *   wafIntegrationUrl  optional (context wafChallenge): AWS WAF's integration URL; challenge.js loads from it
+ *   resendCooldownSeconds  optional (RESEND_COOLDOWN_SECONDS, default 600): after a sign-up, how long
+ *                     before the page offers "Didn't get it? Send again"
  *
  * Languages (en, es, fr; texts in i18n.js): ?lang=xx, else the browser's languages (navigator.languages,
  * i.e. Accept-Language), else English; the switch at the top changes it. The page's text, the disclosure
  * and the errors follow it (API errors by their codes, with the English text when a code is unknown), and
  * /register is told the language, so every text message comes in it too.
+ *
+ * The number is formatted as it is typed for the chosen country by libphonenumber-js (vendored in
+ * vendor/, loaded before this file; without it the number is left as typed).
  */
 (function () {
   "use strict";
 
   var VALIDATE_DELAY_MS = 500;
   var REQUEST_TIMEOUT_MS = 15000;
+  var DEFAULT_COOLDOWN_SECONDS = 600;
+  // Each field's name in the error summary: the summary links to the fields, whose own messages say why.
+  var FIELD_LABELS = {
+    firstName: "firstName",
+    lastName: "lastName",
+    country: "country",
+    phone: "phone",
+    consent: "consentField"
+  };
   var DIAL_CODES = { US: "1", CA: "1", MX: "52", GB: "44", IE: "353", AU: "61", NZ: "64", PR: "1" };
   // API field names -> the form's fields.
   var FIELD_FOR = {
@@ -44,6 +58,8 @@
   var language = "en";
   // What each message on the page says, as descriptors, so a change of language can say it again.
   var shown = { fields: {}, alert: null };
+  // The last sign-up (for "send again") and its countdown.
+  var lastSignup = { payload: null, display: "", readyAt: 0, timer: 0 };
 
   function $(id) {
     return document.getElementById(id);
@@ -85,6 +101,9 @@
     if (!message) return "";
     if (typeof message === "string") return message;
     if (message.key) return t(message.key, message.params);
+    if (message.code === "country_not_served" && config) {
+      return t("countryNotServed", { countries: servedCountries() });
+    }
     if (message.code && language !== "en") {
       var table = TEXTS[language] || {};
       var codes = table.codes || {};
@@ -137,7 +156,11 @@
       setFieldMessage(field, entry.message, entry.kind);
     });
     if (shown.alert) showAlert(shown.alert.title, shown.alert.items);
-    if (!$("success").hidden) $("success-message").textContent = t("accepted");
+    if (!$("success").hidden) {
+      $("success-message").textContent = t("accepted");
+      renderNumber();
+      tickCooldown();
+    }
   }
 
   // -- configuration -------------------------------------------------------------------------------
@@ -173,7 +196,8 @@
       defaultCountry: defaultCountry,
       countries: countries,
       messageFrequencies: frequencies(data.messageFrequencies),
-      wafIntegrationUrl: /^https:\/\/[^\s"'<>]+$/.test(data.wafIntegrationUrl || "") ? data.wafIntegrationUrl : null
+      wafIntegrationUrl: /^https:\/\/[^\s"'<>]+$/.test(data.wafIntegrationUrl || "") ? data.wafIntegrationUrl : null,
+      resendCooldownSeconds: typeof data.resendCooldownSeconds === "number" ? data.resendCooldownSeconds : null
     };
   }
 
@@ -206,6 +230,16 @@
       return names.of(code) || code;
     } catch (e) {
       return code;
+    }
+  }
+
+  // "United States and Canada", in the page's language.
+  function servedCountries() {
+    var names = config.countries.map(countryName);
+    try {
+      return new Intl.ListFormat(language, { style: "long", type: "conjunction" }).format(names);
+    } catch (e) {
+      return names.join(", ");
     }
   }
 
@@ -296,7 +330,7 @@
       if (item.field) {
         var link = document.createElement("a");
         link.href = "#" + item.field;
-        link.textContent = say(item.message);
+        link.textContent = t(FIELD_LABELS[item.field] || item.field);
         link.addEventListener("click", function (event) {
           event.preventDefault();
           $(item.field).focus();
@@ -340,7 +374,7 @@
     order.forEach(function (field) {
       if (!byField[field]) return;
       setFieldMessage(field, byField[field], "error");
-      items.push({ field: field, message: byField[field] });
+      items.push({ field: field }); // the summary names the field; its own message says why, once
       if (!first) first = field;
     });
     showAlert(title, items);
@@ -415,6 +449,44 @@
         setFieldMessage("phone", "");
         check.key = "";
       });
+  }
+
+  // -- formatting as you type (libphonenumber-js's AsYouType, for the chosen country) ---------------
+  function formatter() {
+    var lib = window.libphonenumber;
+    return lib && typeof lib.AsYouType === "function" ? new lib.AsYouType($("country").value || "US") : null;
+  }
+
+  // Reformat the number while it is typed at its end; letters are left for the API to name, and
+  // deleting is never fought.
+  function formatAsTyped(event) {
+    var input = $("phone");
+    var value = input.value;
+    if (event && event.inputType && event.inputType.indexOf("delete") === 0) return;
+    if (!/^[\d\s+().-]*$/.test(value) || !/\d/.test(value)) return;
+    if (input.selectionStart !== null && input.selectionStart < value.length) return;
+    var asYouType = formatter();
+    if (!asYouType) return;
+    var formatted = asYouType.input(value);
+    if (formatted && formatted !== value && formatted.replace(/\D/g, "") === value.replace(/\D/g, "")) {
+      input.value = formatted;
+    }
+  }
+
+  // The number as the person typed it, with every digit but the last four hidden: +1 (•••) •••-0142.
+  function maskedNumber(raw) {
+    var lib = window.libphonenumber;
+    var parse = lib && typeof lib.parsePhoneNumberFromString === "function" ? lib.parsePhoneNumberFromString : null;
+    var parsed = parse ? parse(raw, $("country").value || "US") : null;
+    var prefix = parsed ? "+" + parsed.countryCallingCode + " " : "";
+    var national = parsed ? parsed.formatNational() : raw.trim();
+    var total = (national.match(/\d/g) || []).length;
+    var seen = 0;
+    var masked = national.replace(/\d/g, function (digit) {
+      seen += 1;
+      return seen > total - 4 ? digit : "\u2022";
+    });
+    return { text: prefix + masked, last: national.replace(/\D/g, "").slice(-4) };
   }
 
   function formatE164(e164) {
@@ -547,6 +619,8 @@
       website: $("website").value
     };
     if (formToken) payload.formToken = formToken;
+    lastSignup.payload = payload;
+    lastSignup.display = v.destinationNumber;
     wafHeaders()
       .then(function (headers) { return postJson("register", payload, null, headers); })
       .then(function (result) {
@@ -565,7 +639,7 @@
           if (!Object.keys(errors).length) {
             errors = { destinationNumber: apiMessage("destinationNumber", reason, body.message, "cannotText") };
           }
-          showFieldErrors(errors, apiMessage("destinationNumber", reason, body.message, "cannotText"));
+          showFieldErrors(errors, { key: "cannotText" }); // the reason is at the field, said once
         } else if (result.status === 503) {
           var seconds = Number(body.retryAfterSeconds || result.headers.get("Retry-After")) || 0;
           showAlert(
@@ -595,8 +669,85 @@
     document.querySelector(".lede").hidden = true;
     hideAlert();
     $("success-message").textContent = t("accepted");
+    renderNumber();
+    $("resend-status").textContent = "";
+    startCooldown();
     $("success").hidden = false;
     $("success-title").focus();
+  }
+
+  function renderNumber() {
+    var box = $("success-number");
+    box.textContent = "";
+    if (!lastSignup.display) return;
+    var masked = maskedNumber(lastSignup.display);
+    var number = document.createElement("span");
+    number.className = "masked-number";
+    number.textContent = masked.text;
+    number.setAttribute("aria-label", t("endingIn", { digits: masked.last }));
+    var parts = t("yourNumber", { number: "\u0000" }).split("\u0000");
+    box.appendChild(document.createTextNode(parts[0]));
+    box.appendChild(number);
+    box.appendChild(document.createTextNode(parts[1] || ""));
+  }
+
+  // -- "didn't get it? send again", once the cooldown allows ---------------------------------------
+  function cooldownSeconds() {
+    var seconds = Number(config && config.resendCooldownSeconds);
+    return isFinite(seconds) && seconds >= 0 ? seconds : DEFAULT_COOLDOWN_SECONDS;
+  }
+
+  function startCooldown(seconds) {
+    window.clearInterval(lastSignup.timer);
+    lastSignup.readyAt = Date.now() + 1000 * (seconds === undefined ? cooldownSeconds() : seconds);
+    $("resend").hidden = true;
+    tickCooldown();
+    lastSignup.timer = window.setInterval(tickCooldown, 1000);
+  }
+
+  function tickCooldown() {
+    var left = Math.max(0, Math.ceil((lastSignup.readyAt - Date.now()) / 1000));
+    if (left > 0) {
+      var time = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2);
+      $("resend-wait").textContent = t("resendIn", { time: time });
+      return;
+    }
+    window.clearInterval(lastSignup.timer);
+    $("resend-wait").textContent = "";
+    if ($("resend").hidden) {
+      $("resend").hidden = false;
+      $("resend-status").textContent = t("resendReady");
+    }
+  }
+
+  function resend() {
+    if (!lastSignup.payload || submitting) return;
+    submitting = true;
+    var button = $("resend");
+    button.setAttribute("aria-disabled", "true");
+    $("resend-status").textContent = t("resending");
+    wafHeaders()
+      .then(function (headers) { return postJson("register", lastSignup.payload, null, headers); })
+      .then(function (result) {
+        var body = result.body || {};
+        if (result.status >= 200 && result.status < 300) {
+          $("resend-status").textContent = t("resent");
+          startCooldown();
+        } else if (result.status === 429 || result.status === 503) {
+          var seconds = Number(body.retryAfterSeconds || result.headers.get("Retry-After")) || 60;
+          $("resend-status").textContent = t("tryAgainIn", { seconds: seconds });
+          startCooldown(seconds);
+        } else {
+          $("resend-status").textContent = t("failed");
+        }
+      })
+      .catch(function () {
+        $("resend-status").textContent = t("offline");
+      })
+      .finally(function () {
+        submitting = false;
+        button.removeAttribute("aria-disabled");
+      });
   }
 
   function startOver() {
@@ -607,6 +758,8 @@
     check.key = "";
     ["firstName", "lastName", "country", "phone", "consent"].forEach(function (f) { setFieldMessage(f, ""); });
     $("success").hidden = true;
+    window.clearInterval(lastSignup.timer);
+    lastSignup.payload = null;
     document.querySelector(".lede").hidden = false;
     form.hidden = false;
     $("firstName").focus();
@@ -622,13 +775,17 @@
     });
     setLanguage(initialLanguage());
     form.addEventListener("submit", onSubmit);
-    $("phone").addEventListener("input", scheduleCheck);
+    $("phone").addEventListener("input", function (event) {
+      formatAsTyped(event);
+      scheduleCheck();
+    });
     $("phone").addEventListener("blur", function () {
       window.clearTimeout(check.timer);
       if ($("phone").value.trim()) runCheck();
     });
     $("country").addEventListener("change", function () {
       check.key = "";
+      formatAsTyped();
       if ($("phone").value.trim()) runCheck();
     });
     $("consent").addEventListener("change", function () {
@@ -640,6 +797,7 @@
       });
     });
     $("again").addEventListener("click", startOver);
+    $("resend").addEventListener("click", resend);
 
     loadConfig()
       .then(function (raw) {

@@ -1,5 +1,6 @@
-"""Size limits of the API's request bodies: one source for the handlers, the pydantic models and the
-stack's API Gateway JSON-schema models and WAF rule (``stacks/api.py`` imports this module).
+"""Size limits of the API's request bodies: one source for the handlers, the pydantic models (and so the
+published contract, docs/openapi.json, from which the stack's API Gateway models are derived) and the
+stack's WAF rule (``stacks/waf.py`` imports this module).
 
 Plain constants, no imports: the stack reads them at synth time and every function at start.
 """

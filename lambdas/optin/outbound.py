@@ -1,6 +1,6 @@
 """One text per reason: how a text owed for a marker (an inbound reply, a follow-up step) is sent.
 
-A send goes through five states (README, "A send, step by step"):
+A send goes through five states (docs/design.md, "A send, step by step"):
 
     intent -> claimed -> sent -> recorded -> delivered
 

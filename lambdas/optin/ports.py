@@ -53,7 +53,7 @@ class RateLimited(Exception):
 class SendOutcomeUnknown(Exception):
     """The send request may have reached the messaging service but no answer came back (a read
     timeout, a dropped connection): the text may or may not be on its way. Never retried blindly; the
-    claim stays, and the delivery events or the settle time decide (README, "A send, step by step")."""
+    claim stays, and the delivery events or the settle time decide (docs/design.md, "A send, step by step")."""
 
     def __init__(self, what: str) -> None:
         super().__init__(what)

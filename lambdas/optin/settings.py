@@ -247,6 +247,16 @@ class SettingsError(ValueError):
     """A configuration variable is missing or malformed."""
 
 
+class BadSetting(SettingsError, SystemExit):
+    """A SettingsError that, left uncaught, ends the process with its one line (``Configuration error:
+    X must be ..., got ...``) and exit status 1 instead of a traceback: what a newcomer sees when the
+    sandbox starts, or a function's cold start fails, with a malformed variable."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.code = message  # SystemExit prints a text code on stderr and exits 1
+
+
 @dataclass(frozen=True)
 class Settings:
     """Configuration of every function. Field docs name the environment variable."""
@@ -468,8 +478,11 @@ class Settings:
 
 @lru_cache(maxsize=1)
 def load_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings.from_env()
+    """The process-wide settings, read once. A malformed variable raises BadSetting (a SettingsError)."""
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        raise BadSetting(f"Configuration error: {error}") from None
 
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:

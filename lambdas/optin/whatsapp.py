@@ -107,13 +107,13 @@ def parse_template(data: Any, default_language: str = "en_US") -> TemplateMessag
     name_key, name = _first(data, "templateName", "template")
     if name_key is None:
         errors["templateName"] = "The template name is required."
-    elif not isinstance(name, str) or not TEMPLATE_NAME.match(name):
+    elif not isinstance(name, str) or not TEMPLATE_NAME.fullmatch(name):
         errors[name_key] = "Use the template's name: lowercase letters, digits and underscores."
 
     language_key, language = _first(data, "languageCode", "language")
     if language_key is None:
         language = default_language
-    elif not isinstance(language, str) or not LANGUAGE_CODE.match(language):
+    elif not isinstance(language, str) or not LANGUAGE_CODE.fullmatch(language):
         errors[language_key] = "Use a WhatsApp language code such as en_US."
 
     components_key, components = _first(data, "components", "params")

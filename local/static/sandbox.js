@@ -103,7 +103,7 @@
     $("reply-text").disabled = !phone;
     $("send").disabled = !phone;
     document.querySelectorAll("[data-reply]").forEach(function (chip) { chip.disabled = !phone; });
-    $("messages").textContent = "";
+    $("message-list").textContent = "";
     $("reply-status").textContent = "";
     $("send-due-status").textContent = "";
     $("followups").hidden = !phone;
@@ -140,7 +140,8 @@
 
   function renderMessages(messages) {
     if (!changed("messages", messages)) return;
-    var log = $("messages");
+    var box = $("messages");
+    var log = $("message-list");
     log.textContent = "";
     if (!messages.length) {
       log.appendChild(el("li", "empty", "No messages with this number yet."));
@@ -163,7 +164,7 @@
       item.appendChild(meta);
       log.appendChild(item);
     });
-    log.scrollTop = log.scrollHeight;
+    box.scrollTop = box.scrollHeight;
   }
 
   var EVIDENCE = [
@@ -222,6 +223,10 @@
       contact.events.forEach(function (e) {
         var item = el("li");
         item.appendChild(el("span", "event-type", e.type));
+        if (e.type === "INBOUND" && e.detail && typeof e.detail.body === "string") {
+          // What the handset sent, as the audit keeps it (a disputed opt-out is explained by its words).
+          item.appendChild(el("q", "event-body", e.detail.body));
+        }
         if (e.type === "INBOUND" && e.detail && e.detail.rule) {
           // Which rule classified the message (and the language its keyword tells), as the audit keeps it.
           var rule = e.detail.rule + (e.detail.language ? " \u00b7 " + e.detail.language : "");
@@ -470,10 +475,14 @@
       var raw = $("open-number").value.replace(/[\s().-]/g, "");
       if (/^\d{10}$/.test(raw)) raw = "+1" + raw;
       if (!/^\+[1-9]\d{6,14}$/.test(raw)) {
-        $("open-number-message").textContent = "Use E.164, e.g. +12065550142";
+        $("open-number-message").textContent = "Not a phone number: use E.164, e.g. +12065550142";
+        $("open-number-message").classList.add("is-error");
         $("open-number").setAttribute("aria-invalid", "true");
+        $("open-number").focus();
         return;
       }
+      $("open-number-message").textContent = "E.164, e.g. +12065550142";
+      $("open-number-message").classList.remove("is-error");
       $("open-number").removeAttribute("aria-invalid");
       $("open-number").value = "";
       select(raw);

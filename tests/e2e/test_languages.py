@@ -183,7 +183,11 @@ def test_the_switch_changes_the_page_and_its_errors(browser, sandbox):
         with page.expect_response("**/register") as answered:
             page.get_by_role("button", name="Suscribirme").click()
         assert answered.value.status == 422 and answered.value.json()["reason"] == "landline"
-        expect(page.get_by_role("alert")).to_contain_text("Es un teléfono fijo")
+        expect(message).to_have_text("Es un teléfono fijo y no puede recibir mensajes de texto.")
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("No podemos enviar mensajes a este número.")
+        expect(alert.get_by_role("link", name="Número de celular")).to_have_attribute("href", "#phone")
+        expect(alert).not_to_contain_text("teléfono fijo")  # the reason is said once, at the field
         screenshot(page, "form-landline-es")
 
 

@@ -93,7 +93,10 @@ def test_letters_in_the_number_show_the_api_field_message(page, sandbox):
     expect(page.locator("#phone-message")).to_have_text("A phone number cannot contain letters.")
     expect(phone).to_have_attribute("aria-invalid", "true")
     expect(phone).to_be_focused()
-    expect(page.get_by_role("alert")).to_contain_text("A phone number cannot contain letters.")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Please correct the highlighted fields.")
+    expect(alert.get_by_role("link", name="Mobile number")).to_have_attribute("href", "#phone")
+    expect(page.get_by_text("A phone number cannot contain letters.")).to_have_count(1)  # said once
     expect(page.locator("#success")).to_be_hidden()
     screenshot(page, "form-letters")
 
@@ -110,7 +113,12 @@ def test_a_landline_is_refused(page, sandbox):
     assert registered.value.status == 422
     assert registered.value.json()["reason"] == "landline"
     expect(message).to_have_text("This is a landline and cannot receive text messages.")
-    expect(page.get_by_role("alert")).to_contain_text("landline")
+    # Said once: the summary names the problem and links to the field, the field says why.
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text(re.compile(r"^\s*We cannot text this number\.\s*Mobile number\s*$"))
+    expect(page.get_by_text("landline", exact=False)).to_have_count(1)
+    alert.get_by_role("link", name="Mobile number").click()
+    expect(page.get_by_label("Mobile number")).to_be_focused()
     expect(page.get_by_label("Mobile number")).to_have_attribute("aria-invalid", "true")
     screenshot(page, "form-landline")
     assert api(sandbox, "/sandbox/contacts/%2B12065550111")[0] == 404

@@ -107,7 +107,7 @@ def test_an_existing_configuration_set_is_used_and_ours_is_not_created(new: dict
     assert not resources(new, "AWS::SMSVOICE::ConfigurationSet")
     assert new["Outputs"]["ConfigurationSetName"]["Value"] == "optin-events"
     topic_id, _ = delivery_topic(new)
-    # Its owner adds the event destination to our topic: the README points at this output.
+    # Its owner adds the event destination to our topic: docs/deploy.md points at this output.
     assert new["Outputs"]["DeliveryEventsTopicArn"]["Value"] == ref(topic_id)
 
 
