@@ -160,7 +160,7 @@ def run(
     from optin.consent import Contact, Status
     from optin.handlers import custom_channel
     from optin.settings import Settings
-    from optin.throttle import TokenBucket
+    from optin.whatsapp.pacing import TokenBucket
     from optin.wiring import Dependencies, install
 
     numbers = _numbers(endpoints)

@@ -1,7 +1,7 @@
 """What each WhatsApp broadcast did in the sandbox: the API's answer, then every endpoint's result as the
 delivery function reported it (sent with the message id, failed or skipped with the reason).
 
-The results come from the real :class:`optin.delivery.DeliveryService`: :func:`record_deliveries` wraps
+The results come from the real :class:`optin.whatsapp.delivery.DeliveryService`: :func:`record_deliveries` wraps
 its ``deliver`` so that every batch it handles, from the broadcast queue or a custom-channel event, is
 recorded here as well. The queue's answer to Lambda (``batchItemFailures``) carries no per-endpoint
 results, and in AWS nobody would see them but the logs and metrics.
@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from optin.clock import iso
-from optin.delivery import FAILED, SENT, SKIPPED, CustomChannelEvent, DeliveryService, EndpointResult
-from optin.throttle import Deadline
+from optin.whatsapp.delivery import FAILED, SENT, SKIPPED, CustomChannelEvent, DeliveryService, EndpointResult
+from optin.whatsapp.pacing import Deadline
 
 STATUSES = (SENT, FAILED, SKIPPED)
 

@@ -10,11 +10,11 @@ from moto import mock_aws
 
 from local.fake_whatsapp import FakeWhatsApp
 from optin.adapters.contact_directory import DynamoContactDirectory
-from optin.broadcast import BroadcastRequest, BroadcastService
 from optin.consent import Status
 from optin.handlers import broadcasts, custom_channel
-from optin.throttle import Deadline
-from optin.whatsapp import parse_template
+from optin.whatsapp.broadcast import BroadcastRequest, BroadcastService
+from optin.whatsapp.pacing import Deadline
+from optin.whatsapp.templates import parse_template
 from optin.wiring import install
 from tests.support import LambdaContext, api_event
 from tests.whatsapp_support import Context, build_world

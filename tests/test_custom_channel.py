@@ -13,11 +13,11 @@ from local.fake_whatsapp import FakeWhatsApp
 from optin.adapters.whatsapp_graph import GraphApiTransport, StaticToken
 from optin.adapters.whatsapp_social import SocialMessagingTransport
 from optin.consent import Status
-from optin.delivery import UnsupportedEvent
 from optin.handlers import custom_channel
 from optin.settings import Settings, SettingsError
-from optin.throttle import Backoff, Deadline, TokenBucket
-from optin.whatsapp import InvalidTemplate, TransientSendError, parse_template
+from optin.whatsapp.delivery import UnsupportedEvent
+from optin.whatsapp.pacing import Backoff, Deadline, TokenBucket
+from optin.whatsapp.templates import InvalidTemplate, TransientSendError, parse_template
 from optin.wiring import install
 from tests.whatsapp_support import (
     DATA,

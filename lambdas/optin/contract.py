@@ -2,7 +2,7 @@
 
 The request bodies of ``POST /register`` and ``POST /validate`` are the pydantic models the handlers
 parse them with (:mod:`optin.models`, via ``model_json_schema``); the broadcast body's rules come from
-:mod:`optin.whatsapp` and :mod:`optin.limits`, which its handler checks against. This module adds the
+:mod:`optin.whatsapp.templates` and :mod:`optin.limits`, which its handler checks against. This module adds the
 paths, the answers (202, 400 with ``errors`` and ``codes``, 415, 422 with ``reason``, 429 and 503 with
 ``Retry-After``) and ``GET /form-token``.
 
@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from optin import limits
 from optin.models import RegistrationBody, ValidationBody
 from optin.phone_numbers import Rejection
-from optin.whatsapp import LANGUAGE_CODE, TEMPLATE_NAME
+from optin.whatsapp.templates import LANGUAGE_CODE, TEMPLATE_NAME
 
 OPENAPI_VERSION: Final = "3.1.0"
 REF: Final = "#/components/schemas/{model}"

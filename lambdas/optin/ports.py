@@ -60,6 +60,10 @@ class SendOutcomeUnknown(Exception):
         self.what = what
 
 
+class InvalidCursor(ValueError):
+    """A broadcast's resume cursor was not one this API handed out."""
+
+
 class RecipientOptedOut(Exception):
     """The messaging service refuses to send to this number because it opted out there."""
 

@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
 if TYPE_CHECKING:  # the custom channel's modules load only in the functions that use them
     from optin.adapters.contact_directory import DynamoContactDirectory
-    from optin.broadcast import BroadcastQueue, BroadcastService
-    from optin.delivery import DeliveryService
-    from optin.whatsapp import WhatsAppTransport
+    from optin.whatsapp.broadcast import BroadcastQueue, BroadcastService
+    from optin.whatsapp.delivery import DeliveryService
+    from optin.whatsapp.templates import WhatsAppTransport
 
 if TYPE_CHECKING:  # follow-up sequences (issue 6)
     from optin.followups.service import FollowUpSender
@@ -199,7 +199,7 @@ class Dependencies:
 
     @cached_property
     def delivery(self) -> DeliveryService:
-        from optin.delivery import DeliveryService
+        from optin.whatsapp.delivery import DeliveryService
 
         if not self.settings.whatsapp_phone_number_id:
             raise SettingsError("WHATSAPP_PHONE_NUMBER_ID must name the WhatsApp number to send from")
@@ -214,7 +214,7 @@ class Dependencies:
 
     @cached_property
     def broadcasts(self) -> BroadcastService:
-        from optin.broadcast import BroadcastService
+        from optin.whatsapp.broadcast import BroadcastService
 
         return BroadcastService(self.settings, self.contact_directory, self.broadcast_queue, self.clock)
 

@@ -19,9 +19,8 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from optin.adapters.aws import unavailable_on_failure
 from optin.adapters.contact_store import PROFILE, contact_from_item
-from optin.broadcast import InvalidCursor
 from optin.consent import Contact, Status
-from optin.ports import DependencyUnavailable
+from optin.ports import DependencyUnavailable, InvalidCursor
 
 STATUS_INDEX = "byStatus"
 PAGE_SIZE = 500  # ten queued batches of 50: one SendMessageBatch per page

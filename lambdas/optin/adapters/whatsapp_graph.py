@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import urllib3
 from urllib3 import exceptions as http_errors
 
-from optin.whatsapp import PermanentSendError, TransientSendError
+from optin.whatsapp.templates import PermanentSendError, TransientSendError
 
 # Graph error codes that mean "slow down" or "try again", even when the HTTP status is 400.
 TRANSIENT_GRAPH_CODES = frozenset(

@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
 from optin.adapters.aws import error_code
-from optin.whatsapp import PermanentSendError, TransientSendError
+from optin.whatsapp.templates import PermanentSendError, TransientSendError
 
 TRANSIENT_CODES = frozenset(
     {"ThrottledRequestException", "InternalServiceException", "DependencyException", "ThrottlingException"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from optin.admin.adapters import DynamoConsentRecords, ListedNumber, ProfileFilter
 from optin.admin.rows import record_json
@@ -40,7 +40,9 @@ from optin.ports import DependencyUnavailable
 from optin.registration import CannotReceiveSms, InvalidPhoneNumber, RegistrationRequest, RegistrationService
 from optin.request_body import BodyError
 from optin.settings import Settings
-from optin.wiring import Dependencies
+
+if TYPE_CHECKING:
+    from optin.wiring import Dependencies
 
 IMPORT_USER_AGENT = "sms-optin import"
 DEFAULT_IMPORT_SOURCE = "import"

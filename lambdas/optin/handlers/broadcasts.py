@@ -14,7 +14,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from optin.broadcast import BroadcastRequest, InvalidCursor
 from optin.http import json_body, json_response, resolver
 from optin.limits import (
     MAX_BROADCAST_BODY_BYTES,
@@ -24,10 +23,12 @@ from optin.limits import (
 )
 from optin.observability import logger, metrics, tracer
 from optin.person_names import TextProblem, clean_source
+from optin.ports import InvalidCursor
 from optin.request_body import BodyError, require_object
 from optin.settings import load_settings
-from optin.throttle import Deadline
-from optin.whatsapp import InvalidTemplate, parse_template
+from optin.whatsapp.broadcast import BroadcastRequest
+from optin.whatsapp.pacing import Deadline
+from optin.whatsapp.templates import InvalidTemplate, parse_template
 from optin.wiring import dependencies
 
 API_GATEWAY_SECONDS = 29.0  # API Gateway's integration timeout

@@ -20,8 +20,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from optin.delivery import FAILED, SENT, SKIPPED, parse_event, pinpoint_response
 from optin.observability import logger, metrics, tracer
+from optin.whatsapp.delivery import FAILED, SENT, SKIPPED, parse_event, pinpoint_response
 from optin.wiring import dependencies
 
 # Failed records are reported, never raised: SQS redelivers exactly those, even when all fail.

@@ -21,15 +21,11 @@ from optin.consent import Contact
 from optin.masking import mask
 from optin.observability import logger, metrics
 from optin.settings import Settings, SettingsError
-from optin.throttle import Deadline
-from optin.whatsapp import TemplateMessage
+from optin.whatsapp.pacing import Deadline
+from optin.whatsapp.templates import TemplateMessage
 
 APPLICATION_ID = "sms-optin-broadcast"  # stands in for the Pinpoint project id in queued batches
 _STOP_WHEN_LEFT_SECONDS = 3.0  # stop enqueuing with this much time left and hand back a cursor
-
-
-class InvalidCursor(ValueError):
-    """The cursor was not one this API handed out."""
 
 
 class ContactDirectory(Protocol):

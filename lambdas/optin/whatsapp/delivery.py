@@ -23,8 +23,8 @@ from optin.masking import mask
 from optin.observability import logger, metrics
 from optin.ports import DependencyUnavailable
 from optin.settings import Settings, SettingsError
-from optin.throttle import Backoff, Deadline, Sleep, TokenBucket
-from optin.whatsapp import (
+from optin.whatsapp.pacing import Backoff, Deadline, Sleep, TokenBucket
+from optin.whatsapp.templates import (
     InvalidTemplate,
     PermanentSendError,
     SendError,
