@@ -16,18 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from local.testing import SandboxProcess
+from local.testing import ABUSE_LIMITS_LIFTED, SandboxProcess
 
 RSS_TARGET_MB = 300
 LATENCY_TARGET_MS = 30.0
-LIFTED = {
-    "SPEND_TEXTS_PER_HOUR": "0",
-    "SPEND_TEXTS_PER_DAY": "0",
-    "SPEND_LOOKUPS_PER_HOUR": "0",
-    "SPEND_LOOKUPS_PER_DAY": "0",
-    "RANGE_REGISTRATIONS_PER_HOUR": "0",
-    "FOLLOW_UP_SEQUENCE": "",
-}
+LIFTED = {**ABUSE_LIMITS_LIFTED, "FOLLOW_UP_SEQUENCE": ""}
 
 
 @dataclass(frozen=True)
