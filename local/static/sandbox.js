@@ -99,7 +99,7 @@
     $("phone-title").textContent = phone ? pretty(phone) : "No phone selected";
     $("phone-subtitle").textContent = phone
       ? "Messages with " + pretty(state.ourNumber || "our number")
-      : "Pick a phone on the left, or open one by number.";
+      : "Pick a phone from the list, or open one by number.";
     $("reply-text").disabled = !phone;
     $("send").disabled = !phone;
     document.querySelectorAll("[data-reply]").forEach(function (chip) { chip.disabled = !phone; });
