@@ -189,10 +189,21 @@ TABLE = [
     ("Please don't text", OUT, PHRASE, "en"),
     ("stpo", OUT, PHRASE, "en"),  # a typo of STOP
     ("Nah I'm good", OUT, PHRASE, "en"),
+    ("I want out", OUT, PHRASE, "en"),
+    ("Get me out of this list", OUT, PHRASE, "en"),
+    ("Cancelled", OUT, PHRASE, "en"),
+    ("canceled.", OUT, PHRASE, "en"),
+    ("Cease and desist", OUT, PHRASE, "en"),
+    ("Desist", OUT, PHRASE, "en"),
+    ("Stopping", OUT, PHRASE, "en"),
+    ("Stopping by the store later", NONE, NO_RULE, None),  # "stopping" counts only as the whole reply
     ("Para", OUT, PHRASE, "es"),  # only as the whole reply: "para" is also "for"
     ("Para qué es esto?", NONE, NO_RULE, None),
     ("No quiero", OUT, PHRASE, "es"),
     ("Basta de mensajes", OUT, PHRASE, "es"),
+    ("Desuscribir", OUT, PHRASE, "es"),  # alone: the word needs no "de baja" after it
+    ("desuscribirme por favor", OUT, PHRASE, "es"),
+    ("Quiero darme de baja de la lista", OUT, WORD, "es"),
     ("Fichez-moi la paix", OUT, PHRASE, "fr"),
     ("Vous vous êtes trompé de numéro", OUT, PHRASE, "fr"),
     ("Cessez", OUT, PHRASE, "fr"),
