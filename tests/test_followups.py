@@ -280,9 +280,21 @@ def test_a_late_plan_drops_stale_steps_and_never_schedules_in_the_past():
     )
     assert planned.stale == ("tips",)  # planned for 2026-11-21 12:00 UTC: more than a day ago
     assert [(s.job.step, s.at) for s in planned.sends] == [
-        ("47h", utc(2026, 11, 22, 15, 2, 30)),  # due 11:00 UTC today, passed: now + 2 min, whole seconds
+        ("47h", utc(2026, 11, 22, 15, 2, 31)),  # due 11:00 UTC today, passed: now + 2 min, rounded up
         ("week-1", utc(2026, 11, 27, 14, 0)),  # 07:00 EST -> 09:00 EST
     ]
+
+
+def test_a_step_is_never_scheduled_before_it_is_due():
+    """at() takes whole seconds: a confirmation at 17:14:32.557 makes a "+1d" step 17:14:33 the next day,
+    not 17:14:32 (which is before one day has passed)."""
+    confirmed = contact(confirmed_at=datetime(2026, 11, 20, 17, 14, 32, 557000, tzinfo=UTC), timezone="UTC")
+    planned = plan(
+        confirmed, (FollowUpStep("day", timedelta(days=1), "x"),), SendWindow(0, 1440), confirmed.confirmed_at
+    )
+    (send,) = planned.sends
+    assert send.at == utc(2026, 11, 21, 17, 14, 33)
+    assert send.at - confirmed.confirmed_at >= timedelta(days=1)
 
 
 def test_nothing_is_planned_for_a_contact_never_confirmed():

@@ -430,4 +430,6 @@ def at_expression(when: datetime) -> str:
 
 
 def _whole_seconds(when: datetime) -> datetime:
-    return when.replace(microsecond=0)
+    """Up to the next whole second (at() takes no fraction): a step is never sent before it is due."""
+    whole = when.replace(microsecond=0)
+    return whole if whole == when else whole + timedelta(seconds=1)
