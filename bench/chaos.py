@@ -4,7 +4,8 @@ The REAL handlers (registration, inbound SMS, delivery events) run against moto 
 clock, with faults injected where production produces them, at the botocore level:
 
 * every DynamoDB call is throttled with probability ``--throttle`` (30 %), before moto sees it, and the
-  SDK's own standard retries deal with it as in Lambda (their back-off sleeps move the simulated clock);
+  SDK's own standard retries deal with it as in Lambda (their back-off sleeps move the clock of the
+  invocation that waits, not of the others, which run side by side as Lambda runs them);
   a few writes are applied but their answer is lost (a read timeout after the commit);
 * SendTextMessage goes to a fake End User Messaging on the SDK's real client (one attempt, as
   configured): some calls answer 5xx, some time out on the read (half of those were accepted), and some
@@ -35,7 +36,7 @@ import time
 import uuid
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -101,13 +102,15 @@ class Sim:
         self.at(self.now + timedelta(seconds=seconds), action)
 
     def sleep(self, seconds: float) -> None:
-        """A back-off wait inside an invocation: time passes for everyone."""
+        """A back-off wait inside an invocation: its own clock moves on, and what it does next (a write,
+        a redelivery it schedules) happens later. Other invocations are not held up by it: Lambda runs
+        them side by side."""
         self.now += timedelta(seconds=seconds)
 
     def run(self) -> None:
         while self._timeline:
             when, _, action = heapq.heappop(self._timeline)
-            self.now = max(self.now, when)
+            self.now = when  # each invocation starts on time, whatever another one waited before it
             action()
 
 
@@ -302,10 +305,28 @@ def run(registrations: int = 500, seed: int = 11, faults: Faults | None = None) 
     try:
         prepare_environment()
         os.environ.update(SETTINGS_ENV)
-        return _run(registrations, seed, faults or Faults())
+        with _reproducible(seed):
+            return _run(registrations, seed, faults or Faults())
     finally:
         os.environ.clear()
         os.environ.update(environment)
+
+
+@contextlib.contextmanager
+def _reproducible(seed: int) -> Iterator[None]:
+    """One seed, one run: the SDK's retry jitter (the global ``random``) and every ``uuid.uuid4()`` (the
+    claims' tokens, message and queue ids) are drawn from the seed while the run lasts, so a run that
+    finds a problem can be replayed exactly."""
+    state = random.getstate()
+    uuid4 = uuid.uuid4
+    ids = random.Random(f"uuid-{seed}")
+    random.seed(seed)
+    uuid.uuid4 = lambda: uuid.UUID(int=ids.getrandbits(128), version=4)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        uuid.uuid4 = uuid4  # type: ignore[assignment]
+        random.setstate(state)
 
 
 def _run(registrations: int, seed: int, faults: Faults) -> Result:
