@@ -16,10 +16,14 @@ from local import events
 from optin.adapters.aws import client_config
 from optin.adapters.sms import EndUserMessagingSender
 from optin.handlers import delivery_events, inbound_sms, registration
+from optin.outbound import send_timing
 from optin.ports import DependencyUnavailable, SendOutcomeUnknown
+from optin.settings import Settings
 from tests.support import OUR_NUMBER, LambdaContext, api_event, sqs_event, sqs_record, two_way
 
 PHONE = "+12065550142"
+# When a claim nothing recorded is over (lease + settle, the settings' defaults the handlers run with).
+SETTLED = send_timing(Settings()).retry_after_seconds
 BODY = {"destinationNumber": "2065550142", "firstName": "Carlos", "lastName": "Salazar", "consent": True}
 
 
@@ -103,9 +107,9 @@ def test_a_reply_whose_outcome_is_unknown_waits_for_its_events_then_goes_out_onc
     assert inbound_sms.handler(sqs_event(record), LambdaContext())["batchItemFailures"]
     assert len(aws.texts_to(PHONE)) == 1 and deps.contacts.get(PHONE).status == "CONFIRMED"
 
-    clock.advance(seconds=100)  # redelivered before the claim settled: still nothing sent
+    clock.advance(seconds=SETTLED // 2)  # redelivered before the claim settled: still nothing sent
     assert inbound_sms.handler(sqs_event(record), LambdaContext())["batchItemFailures"]
-    clock.advance(seconds=100)  # settled, and no event says it went out: it did not; send it now
+    clock.advance(seconds=SETTLED - SETTLED // 2)  # settled, and no event says it went out: send it now
     aws.expect_sms(PHONE, kind="reply")
     assert inbound_sms.handler(sqs_event(record), LambdaContext()) == {"batchItemFailures": []}
     assert len(aws.texts_to(PHONE)) == 2

@@ -325,8 +325,10 @@ class Settings:
     # SEND_LEASE_SECONDS: how long a claimed send blocks a second one; longer than any function runs
     send_lease_seconds: int = 30
     # SEND_SETTLE_SECONDS: after the lease, how long a send nobody recorded waits for its delivery events
-    # to say whether it went out, before it is presumed unsent (covers two retries of the delivery queue)
-    send_settle_seconds: int = 150
+    # to say whether it went out, before it is presumed unsent. Longer than the delivery events queue
+    # takes to give up on an event (its 5 receives, 60 s apart: the last 240 s after the first), so a
+    # DeliveryEvents function that fails for a while still records the text before anyone resends it.
+    send_settle_seconds: int = 300
 
     # Abuse and cost protection (optin.abuse); 0 turns a limit off
     spend_texts_per_hour: int = 200  # SPEND_TEXTS_PER_HOUR: confirmation texts, all numbers together

@@ -22,6 +22,7 @@ from infra_helpers import (
     text,
 )
 
+from optin.settings import Settings
 from stacks.delivery_events import TEXT_EVENT_TYPES
 from stacks.messaging import US_SIMULATOR_DESTINATIONS
 from stacks.protect import SMS_COUNTRIES
@@ -322,3 +323,23 @@ def test_the_contacts_table_is_backed_up_for_the_configured_retention(
 
 def test_backups_can_be_turned_off(new: dict) -> None:
     assert not [r for r in new["Resources"].values() if r["Type"].startswith("AWS::Backup::")]
+
+
+@pytest.mark.parametrize("variant", ["default", "new", "existing"])
+def test_a_send_nobody_recorded_waits_for_every_redelivery_of_its_delivery_events(
+    variant: str, templates: dict
+) -> None:
+    """A text that went out but was not recorded (the function died after the send) is presumed unsent,
+    and sent again, only once its claim has settled. Its delivery events record it first as long as the
+    DeliveryEvents function gets to them: on the queue's last receive at the latest, (maxReceiveCount - 1)
+    visibility timeouts after the first. A shorter settle sends a second text whenever that function
+    fails for a minute or two while the inbound function works (seen in make chaos, seed 11)."""
+    template = templates[variant]
+    _, queue = only(template, "AWS::SQS::Queue", "DeliveryEventsQueue")
+    visibility = props(queue)["VisibilityTimeout"]
+    receives = props(queue)["RedrivePolicy"]["maxReceiveCount"]
+    last_receive = visibility * (receives - 1)
+    for sender in SENDERS:
+        # Unset, the functions take the settings' default.
+        settle = int(env(template, sender).get("SEND_SETTLE_SECONDS", Settings().send_settle_seconds))
+        assert settle > last_receive + visibility // 2, (sender, settle, last_receive)
