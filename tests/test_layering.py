@@ -128,8 +128,6 @@ def _imports(name: str, *, module_level_only: bool) -> set[str]:
 
 
 def _layer(name: str) -> str | None:
-    if name in PACKAGES and not MODULES[name].read_text(encoding="utf-8").strip().replace('"""', "").strip():
-        return "package"
     if name in DOMAIN:
         return "domain"
     if name in SHARED:
