@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import dataclasses
 import io
 import json
 import os
@@ -26,8 +25,6 @@ import threading
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
-from enum import Enum
 from typing import Any, Final
 
 import boto3
@@ -44,13 +41,13 @@ from local.fake_whatsapp import FakeWhatsApp, Received
 from local.outbox import Message, Outbox
 from local.tables import create_tables, fast_moto_transactions
 from local.text_delivery import text_events
-from optin.adapters.contact_store import delivery_to_map
 from optin.adapters.whatsapp_graph import GraphApiTransport, StaticToken
 from optin.admin.adapters import DynamoConsentRecords, ProfileFilter
+from optin.admin.rows import record_json
 from optin.admin.service import ConsentAdmin, EraseResult, RowResult, SyncReport
 from optin.clock import iso, parse_iso, utcnow
 from optin.consent import AuditEvent, Contact
-from optin.delivery_events.status import Delivery, status_of
+from optin.delivery_events.status import status_of
 from optin.followups.sequence import SendWindow, format_after, recipient_zones
 from optin.handlers import (
     broadcasts,
@@ -597,29 +594,7 @@ def _campaign_of(body: str) -> str:
 
 
 # -- JSON ----------------------------------------------------------------------------------------------
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Delivery):
-        data = delivery_to_map(value)
-        if "priceUsd" in data:
-            data["priceUsd"] = float(data["priceUsd"])
-        return data
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, Enum):
-        return value.value
-    return value
-
-
 def contact_json(contact: Contact, events: list[AuditEvent]) -> dict[str, Any]:
-    """The contact as stored (camelCase, absent values as null) with its audit trail, oldest first."""
-    data = {_camel(f.name): _plain(getattr(contact, f.name)) for f in dataclasses.fields(contact)}
-    data["events"] = [
-        {"type": e.type, "at": iso(e.at), "detail": dict(e.detail), "id": e.id}
-        for e in sorted(events, key=lambda e: e.at)
-    ]
-    return data
+    """The contact as stored (camelCase, absent values as null) with its audit trail, oldest first: the
+    record ``sms-optin contacts show --json`` prints."""
+    return record_json(contact, sorted(events, key=lambda e: e.at))
