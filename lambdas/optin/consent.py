@@ -350,6 +350,22 @@ class InboundDecision:
     outcome: str  # confirmed | opted_out | opted_in | help | already_confirmed | unknown | nudged | ignored
 
 
+def revoke(contact: Contact, at: datetime, keyword: str | None, message_id: str | None = None) -> Contact:
+    """The contact opted out at ``at`` (by ``keyword``, in message ``message_id`` when a text said so):
+    no pending confirmation, no claim on a confirmation send. The one opt-out transition, for STOP and
+    for the operator's suppressions alike."""
+    return replace(
+        contact,
+        status=Status.OPTED_OUT,
+        opted_out_at=at,
+        opted_out_keyword=keyword,
+        opted_out_message_id=message_id,
+        pending_expires_at=None,
+        send_lease_token=None,
+        send_lease_until=None,
+    )
+
+
 def on_inbound(
     contact: Contact | None, message: InboundMessage, match: KeywordMatch, *, nudge: bool = True
 ) -> InboundDecision:
@@ -378,16 +394,7 @@ def on_inbound(
             # Nothing to revoke, or already revoked: only a first-time STOP from a stranger is answered.
             reply = Reply.OPT_OUT if contact is None else None
             return InboundDecision(contact, events, reply, "opted_out")
-        revoked = replace(
-            contact,
-            status=Status.OPTED_OUT,
-            opted_out_at=at,
-            opted_out_keyword=match.keyword,
-            opted_out_message_id=message.inbound_message_id,
-            pending_expires_at=None,
-            send_lease_token=None,
-            send_lease_until=None,
-        )
+        revoked = revoke(contact, at, match.keyword, message.inbound_message_id)
         event = AuditEvent("OPTED_OUT", at, {"keyword": match.keyword or "", "rule": match.rule.value})
         return InboundDecision(revoked, (*events, event), Reply.OPT_OUT, "opted_out")
 

@@ -16,12 +16,12 @@ a fresh PENDING episode (``consent.on_registration``); a later START is an opt-i
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from optin.clock import iso
-from optin.consent import AuditEvent, Contact, Status
+from optin.consent import AuditEvent, Contact, Status, revoke
 
 ERASED = "ERASED"  # the tombstone's audit type, and the opt-out keyword of a contact erased while opted in
 ERASED_SOURCE = "erased"  # the source of an erased contact's (empty) evidence
@@ -143,17 +143,7 @@ def opted_out_by_operator(
         return created, (event,)
     if contact.status == Status.OPTED_OUT:
         return None
-    revoked = replace(
-        contact,
-        status=Status.OPTED_OUT,
-        opted_out_at=at,
-        opted_out_keyword=keyword,
-        opted_out_message_id=None,
-        pending_expires_at=None,
-        send_lease_token=None,
-        send_lease_until=None,
-    )
-    return revoked, (event,)
+    return revoke(contact, at, keyword), (event,)
 
 
 # -- import ---------------------------------------------------------------------------------------------
