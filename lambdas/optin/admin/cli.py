@@ -113,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     _target_options(targets, suppress=True)
     groups = parser.add_subparsers(dest="group", metavar="{contacts,optouts}", required=True)
 
+    def command(
+        subparsers: argparse._SubParsersAction, name: str, help_: str, example: str
+    ) -> argparse.ArgumentParser:
+        """A command taking the target options, with its example as the epilog."""
+        return subparsers.add_parser(
+            name, parents=[targets], help=help_, epilog=EXAMPLES[example], formatter_class=_formatter
+        )
+
     contacts = groups.add_parser(
         "contacts",
         help="show, export, erase and import contacts",
@@ -121,23 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = contacts.add_subparsers(dest="command", metavar="{show,export,erase,import}", required=True)
 
-    show = commands.add_parser(
-        "show",
-        parents=[targets],
-        help="a contact, its consent evidence and its audit trail",
-        epilog=EXAMPLES["show"],
-        formatter_class=_formatter,
-    )
+    show = command(commands, "show", "a contact, its consent evidence and its audit trail", "show")
     show.add_argument("phone", metavar="+E164")
     show.add_argument("--json", action="store_true", help="print the record as JSON")
 
-    export = commands.add_parser(
-        "export",
-        parents=[targets],
-        help="every contact's evidence as CSV or JSON lines, streamed",
-        epilog=EXAMPLES["export"],
-        formatter_class=_formatter,
-    )
+    export = command(commands, "export", "every contact's evidence as CSV or JSON lines, streamed", "export")
     export.add_argument("--status", type=str.upper, choices=[s.value for s in Status])
     export.add_argument("--since", metavar="DATE", help="from this date or time (UTC, inclusive)")
     export.add_argument("--until", metavar="DATE", help="up to this date or time (UTC, inclusive)")
@@ -149,23 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--with-audit", action="store_true", help="add each contact's audit trail")
     export.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
 
-    erase = commands.add_parser(
-        "erase",
-        parents=[targets],
-        help="erase a contact's personal data (GDPR/CCPA), keeping its opt-out",
-        epilog=EXAMPLES["erase"],
-        formatter_class=_formatter,
+    erase = command(
+        commands, "erase", "erase a contact's personal data (GDPR/CCPA), keeping its opt-out", "erase"
     )
     erase.add_argument("phone", metavar="+E164")
     erase.add_argument("--reason", required=True, help="why (kept in the tombstone audit entry)")
     erase.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
-    importing = commands.add_parser(
-        "import",
-        parents=[targets],
-        help="bring in an existing list: re-permission texts or a suppression list",
-        epilog=EXAMPLES["import"],
-        formatter_class=_formatter,
+    importing = command(
+        commands, "import", "bring in an existing list: re-permission texts or a suppression list", "import"
     )
     importing.add_argument("file", metavar="FILE.csv", type=Path)
     importing.add_argument(
@@ -186,12 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_formatter,
     )
     optout_commands = optouts.add_subparsers(dest="command", metavar="{sync}", required=True)
-    sync = optout_commands.add_parser(
-        "sync",
-        parents=[targets],
-        help="reconcile the opt-out list with the contacts table, both ways",
-        epilog=EXAMPLES["sync"],
-        formatter_class=_formatter,
+    sync = command(
+        optout_commands, "sync", "reconcile the opt-out list with the contacts table, both ways", "sync"
     )
     sync.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     return parser
